@@ -1,0 +1,1 @@
+"""Statistics that turn per-item outcomes of a baseline and its variants into paired comparisons."""

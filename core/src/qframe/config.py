@@ -1,0 +1,323 @@
+"""Experiment configuration: TOML -> attrs classes, with one-line errors naming the key path.
+
+Structuring uses cattrs with unknown keys forbidden and strict scalar types (a string is never
+silently turned into a number). :func:`load_experiment` also checks that every backend, task,
+metric, judge, classifier, reporter and store named in the file is provided by a plugin.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+
+from qframe.config_errors import describe_structure_error
+from qframe.errors import ConfigError
+
+if TYPE_CHECKING:
+    from qframe.plugins import PluginHost
+
+Options = dict[str, Any]
+
+
+class FieldValueError(ValueError):
+    """A field's value is out of range; carries the field name so errors can name the key."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _positive(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if value is not None and value <= 0:
+        raise FieldValueError(attribute.name, f"must be > 0, got {value}")
+
+
+def _non_negative(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if value < 0:
+        raise FieldValueError(attribute.name, f"must be >= 0, got {value}")
+
+
+def _non_empty(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if not value:
+        raise FieldValueError(attribute.name, "must not be empty")
+
+
+@attrs.define
+class ExperimentSection:
+    name: str = attrs.field(validator=_non_empty)
+    seed: int = 42
+    temperature: float = attrs.field(default=0.0, validator=_non_negative)
+    max_tokens: int = attrs.field(default=256, validator=_positive)
+    warmup: int = attrs.field(default=1, validator=_non_negative)
+    repetitions: int = attrs.field(default=1, validator=_positive)
+    timeout_s: float = attrs.field(default=300.0, validator=_positive)
+    top_logprobs: int = attrs.field(default=0, validator=_non_negative)
+    chat: bool = True
+    output_dir: str = "runs"
+
+
+@attrs.define
+class LadderSection:
+    """Shorthand for one model at several quant levels: ``model`` contains ``{quant}``."""
+
+    backend: str
+    model: str
+    quants: list[str] = attrs.field(validator=_non_empty)
+    baseline: str | None = None
+    options: Options = attrs.Factory(dict)
+
+
+@attrs.define
+class VariantSection:
+    id: str = attrs.field(validator=_non_empty)
+    backend: str = attrs.field(validator=_non_empty)
+    model: str = attrs.field(validator=_non_empty)
+    quant: str = ""
+    baseline: bool = False
+    family: str = ""
+    options: Options = attrs.Factory(dict)
+
+
+@attrs.define
+class TaskSection:
+    name: str = attrs.field(validator=_non_empty)
+    id: str | None = None
+    limit: int | None = attrs.field(default=None, validator=_positive)
+    options: Options = attrs.Factory(dict)
+
+    @property
+    def task_id(self) -> str:
+        return self.id or self.name
+
+
+@attrs.define
+class PluginRef:
+    """A metric, classifier or report: a plugin name and its options (a bare string works too)."""
+
+    name: str = attrs.field(validator=_non_empty)
+    options: Options = attrs.Factory(dict)
+
+
+@attrs.define
+class JudgeSection:
+    plugin: str = attrs.field(validator=_non_empty)
+    backend: str | None = None
+    model: str | None = None
+    options: Options = attrs.Factory(dict)
+
+
+@attrs.define
+class ScheduleSection:
+    mode: Literal["sequential", "round_robin"] = "sequential"
+    block_size: int = attrs.field(default=16, validator=_positive)
+
+
+@attrs.define
+class RetrySection:
+    attempts: int = attrs.field(default=3, validator=_positive)
+    base_delay_s: float = attrs.field(default=0.5, validator=_non_negative)
+    max_delay_s: float = attrs.field(default=10.0, validator=_non_negative)
+
+
+@attrs.define
+class StoreSection:
+    name: str = "arrow"
+    flush_rows: int = attrs.field(default=64, validator=_positive)
+    flush_interval_s: float = attrs.field(default=1.0, validator=_positive)
+
+
+@attrs.define
+class Experiment:
+    experiment: ExperimentSection
+    tasks: list[TaskSection] = attrs.field(validator=_non_empty)
+    ladder: LadderSection | None = None
+    variants: list[VariantSection] = attrs.Factory(list)
+    metrics: list[PluginRef] = attrs.Factory(list)
+    judges: dict[str, JudgeSection] = attrs.Factory(dict)
+    classifiers: list[PluginRef] = attrs.Factory(list)
+    reports: list[PluginRef] = attrs.Factory(list)
+    schedule: ScheduleSection = attrs.Factory(ScheduleSection)
+    concurrency: dict[str, int] = attrs.Factory(dict)
+    retry: RetrySection = attrs.Factory(RetrySection)
+    store: StoreSection = attrs.Factory(StoreSection)
+    analysis: Options = attrs.Factory(dict)
+
+    def resolved_variants(self) -> list[VariantSection]:
+        """Explicit variants plus the ladder expanded, with exactly one baseline."""
+        return _resolve_variants(self)
+
+    @property
+    def baseline(self) -> VariantSection:
+        return next(v for v in self.resolved_variants() if v.baseline)
+
+
+# --------------------------------------------------------------------------------------------
+# Structuring
+# --------------------------------------------------------------------------------------------
+
+
+def _converter() -> Any:
+    import cattrs
+
+    converter = cattrs.Converter(forbid_extra_keys=True)
+
+    def strict(kind: type, accepted: tuple[type, ...]) -> None:
+        def structure(value: Any, _: type) -> Any:
+            if isinstance(value, bool) and kind is not bool:
+                raise TypeError(f"expected {kind.__name__}, got boolean {value!r}")
+            if not isinstance(value, accepted):
+                raise TypeError(f"expected {kind.__name__}, got {type(value).__name__} {value!r}")
+            return kind(value)
+
+        converter.register_structure_hook(kind, structure)
+
+    strict(int, (int,))
+    strict(float, (int, float))
+    strict(str, (str,))
+    strict(bool, (bool,))
+
+    def options(value: Any, _: type) -> Options:
+        if not isinstance(value, Mapping):
+            raise TypeError(f"expected a table, got {type(value).__name__} {value!r}")
+        return dict(value)
+
+    converter.register_structure_hook_func(lambda kind: kind == Options, options)
+
+    plugin_ref_hook = converter.gen_structure_attrs_fromdict(PluginRef)
+
+    def plugin_ref(value: Any, _: type) -> PluginRef:
+        if isinstance(value, str):
+            return PluginRef(name=value)
+        return plugin_ref_hook(value, PluginRef)
+
+    converter.register_structure_hook(PluginRef, plugin_ref)
+    return converter
+
+
+def structure_experiment(data: Mapping[str, Any]) -> Experiment:
+    """Turn a parsed TOML document into an :class:`Experiment` or raise a one-line ConfigError."""
+    import cattrs
+
+    try:
+        experiment = _converter().structure(dict(data), Experiment)
+    except (cattrs.BaseValidationError, ValueError, TypeError) as exc:
+        raise ConfigError(describe_structure_error(exc, Experiment)) from None
+    _resolve_variants(experiment)  # raises on ladder/variant inconsistencies
+    _check_unique_task_ids(experiment)
+    for backend, limit in experiment.concurrency.items():
+        if limit < 1:
+            raise ConfigError(f"concurrency.{backend}: must be >= 1, got {limit}")
+    return experiment
+
+
+def unstructure_experiment(experiment: Experiment) -> dict[str, Any]:
+    """The resolved config as plain data (for the manifest and for resume)."""
+    data = _converter().unstructure(experiment)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def config_hash(data: Mapping[str, Any]) -> str:
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from None
+
+
+def load_experiment(path: Path, host: PluginHost | None = None) -> Experiment:
+    """Read, structure and (given a plugin host) check the references of a config file."""
+    experiment = structure_experiment(read_toml(path))
+    if host is not None:
+        check_references(experiment, host)
+    return experiment
+
+
+# --------------------------------------------------------------------------------------------
+# Semantic checks
+# --------------------------------------------------------------------------------------------
+
+
+def _resolve_variants(experiment: Experiment) -> list[VariantSection]:
+    variants = list(experiment.variants)
+    ladder = experiment.ladder
+    if ladder is not None:
+        if "{quant}" not in ladder.model:
+            raise ConfigError(f"ladder.model: must contain '{{quant}}', got {ladder.model!r}")
+        if ladder.baseline is not None and ladder.baseline not in ladder.quants:
+            allowed = ", ".join(ladder.quants)
+            raise ConfigError(f"ladder.baseline: {ladder.baseline!r} is not in ladder.quants; allowed: {allowed}")
+        baseline = ladder.baseline or ladder.quants[0]
+        has_explicit_baseline = any(v.baseline for v in variants)
+        for quant in ladder.quants:
+            variants.append(
+                VariantSection(
+                    id=quant,
+                    backend=ladder.backend,
+                    model=ladder.model.replace("{quant}", quant),
+                    quant=quant,
+                    baseline=(quant == baseline and not has_explicit_baseline),
+                    options=dict(ladder.options),
+                )
+            )
+    if not variants:
+        raise ConfigError("variants: no variants; add [ladder] or [[variants]]")
+    seen: set[str] = set()
+    for index, variant in enumerate(variants):
+        if variant.id in seen:
+            raise ConfigError(f"variants[{index}].id: duplicate variant id {variant.id!r}")
+        seen.add(variant.id)
+    baselines = [v.id for v in variants if v.baseline]
+    if len(baselines) > 1:
+        raise ConfigError(f"variants: more than one baseline ({', '.join(baselines)}); mark exactly one")
+    if not baselines:
+        variants[0] = attrs.evolve(variants[0], baseline=True)
+    return variants
+
+
+def _check_unique_task_ids(experiment: Experiment) -> None:
+    seen: set[str] = set()
+    for index, task in enumerate(experiment.tasks):
+        if task.task_id in seen:
+            raise ConfigError(
+                f"tasks[{index}]: duplicate task id {task.task_id!r}; give one of them an 'id'"
+            )
+        seen.add(task.task_id)
+
+
+def check_references(experiment: Experiment, host: PluginHost) -> None:
+    """Every name in the config must be provided by an installed plugin."""
+    if experiment.ladder is not None:
+        host.get("backends", experiment.ladder.backend, where="ladder.backend")
+    for index, variant in enumerate(experiment.variants):
+        host.get("backends", variant.backend, where=f"variants[{index}].backend")
+    for index, task in enumerate(experiment.tasks):
+        host.get("tasks", task.name, where=f"tasks[{index}].name")
+    for index, metric in enumerate(experiment.metrics):
+        host.get("metrics", metric.name, where=f"metrics[{index}].name")
+    for judge_id, judge in experiment.judges.items():
+        host.get("judges", judge.plugin, where=f"judges.{judge_id}.plugin")
+        if judge.backend is not None:
+            host.get("backends", judge.backend, where=f"judges.{judge_id}.backend")
+    for index, classifier in enumerate(experiment.classifiers):
+        host.get("classifiers", classifier.name, where=f"classifiers[{index}].name")
+    for index, report in enumerate(experiment.reports):
+        host.get("reporters", report.name, where=f"reports[{index}].name")
+    host.get("stores", experiment.store.name, where="store.name")
+    for backend in experiment.concurrency:
+        if backend != "default":
+            host.get("backends", backend, where=f"concurrency.{backend}")

@@ -1,0 +1,32 @@
+"""The built-in offline demo: a plugin prepares it (models, data) and hands back its config."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from qframe.errors import QframeError
+from qframe.plugins import PluginHost
+
+CACHE_ENV = "QFRAME_CACHE_DIR"
+
+
+def cache_dir() -> Path:
+    """Where qframe keeps files it builds once (demo ladders, downloaded data)."""
+    override = os.environ.get(CACHE_ENV)
+    if override:
+        return Path(override)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("qframe"))
+
+
+def demo_config(host: PluginHost) -> dict[str, Any]:
+    """The demo experiment of the highest-priority plugin that provides one."""
+    work_dir = cache_dir() / "demo"
+    work_dir.mkdir(parents=True, exist_ok=True)
+    config = host.manager.hook.qframe_demo_experiment(work_dir=work_dir)
+    if config is None:
+        raise QframeError("no installed plugin provides a demo; install qframe-llamacpp or qframe-mock")
+    return config

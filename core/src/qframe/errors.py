@@ -1,0 +1,60 @@
+"""Exception types shared by core and plugins.
+
+Each error carries a one-line message meant for the user; the CLI prints it without a traceback.
+"""
+
+
+class QframeError(Exception):
+    """Base of every error qframe reports to the user as one line."""
+
+    exit_code = 1
+
+
+class ConfigError(QframeError):
+    """The experiment configuration is invalid: names the key path and the allowed values."""
+
+    exit_code = 2
+
+
+class PluginError(QframeError):
+    """A plugin failed to load, or two plugins registered the same name."""
+
+    exit_code = 2
+
+
+class UnknownPluginError(ConfigError):
+    """A configuration refers to a name no installed plugin provides."""
+
+
+class BadInputError(QframeError):
+    """A data file, model file or other input is malformed."""
+
+    exit_code = 2
+
+
+class RunStateError(QframeError):
+    """A stored run cannot be continued as asked (missing manifest, changed model weights...)."""
+
+    exit_code = 2
+
+
+class BackendError(QframeError):
+    """A backend call failed permanently; retrying will not help."""
+
+
+class TransientBackendError(BackendError):
+    """A backend call failed in a way that may succeed when retried (server error, overload)."""
+
+
+class BackendTimeout(TransientBackendError):
+    """A backend call did not answer in time."""
+
+
+class BackendResponseError(TransientBackendError):
+    """A backend answered with a reply that cannot be parsed (garbage, truncated JSON)."""
+
+
+class MissingDependencyError(QframeError):
+    """A plugin factory needs a library that is not installed; says what to install."""
+
+    exit_code = 2

@@ -1,0 +1,275 @@
+"""The interfaces plugins implement, and the value types that cross them.
+
+Hooks only register factories (see :mod:`qframe.hookspecs`); the objects those factories build
+do the work. I/O-bound methods (backend calls, judges) are ``async``; CPU-bound ones (metrics,
+classifiers, reporters, stores) are plain functions that the runner moves off the event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import attrs
+
+if TYPE_CHECKING:
+    import pyarrow
+
+
+# --------------------------------------------------------------------------------------------
+# Items and backend calls
+# --------------------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Sample:
+    """One evaluation item of a task, identical for every variant (the paired design).
+
+    ``prompt`` is the user turn (or the whole text in completion mode). Multiple-choice items
+    carry ``choices`` (labels in ``choice_labels``) and the correct label in ``answer``; for
+    loglikelihood scoring ``context`` is scored once and each of ``continuations`` after it.
+    """
+
+    id: str
+    prompt: str
+    reference: str | None = None
+    system: str | None = None
+    choices: tuple[str, ...] = ()
+    choice_labels: tuple[str, ...] = ()
+    answer: str | None = None
+    context: str | None = None
+    continuations: tuple[str, ...] = ()
+    metadata: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
+
+
+@attrs.frozen
+class GenerationRequest:
+    """Everything a backend needs for one generation; the same for every variant of an item."""
+
+    prompt: str
+    max_tokens: int
+    temperature: float
+    seed: int
+    system: str | None = None
+    stop: tuple[str, ...] = ()
+    top_logprobs: int = 0
+    chat: bool = True
+
+
+@attrs.frozen
+class GenerationResult:
+    """A backend's answer with the engine's own (native) timings where it reports them.
+
+    ``top_logprobs`` holds, per generated token, the top-k tokens and their log-probabilities.
+    ``applied`` records the options the engine really used (for provenance).
+    """
+
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    finish_reason: str = "stop"
+    prompt_eval_ms: float | None = None
+    eval_ms: float | None = None
+    ttft_ms: float | None = None
+    top_logprobs: tuple[Mapping[str, float], ...] | None = None
+    applied: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
+
+
+@attrs.frozen
+class ModelInfo:
+    """What a backend knows about the weights behind a variant (written to the manifest)."""
+
+    model: str
+    digest: str
+    quant: str
+    engine: str
+    size_bytes: int | None = None
+    parameters: int | None = None
+    bits_per_weight: float | None = None
+    details: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
+
+
+@attrs.frozen
+class BackendSpec:
+    """How to build one backend instance: serialisable, built from config, never a live object."""
+
+    backend: str
+    model: str
+    quant: str = ""
+    seed: int = 42
+    options: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """A model served by some engine. One instance per variant.
+
+    ``default_concurrency`` is how many calls the runner may have in flight at once unless the
+    config says otherwise (1 for in-process engines).
+    """
+
+    default_concurrency: int
+
+    async def open(self) -> ModelInfo:
+        """Load or connect to the model and describe its weights (digest, size, quant)."""
+        ...
+
+    async def generate(self, request: GenerationRequest) -> GenerationResult:
+        """Generate one completion. Raise TransientBackendError for retryable failures."""
+        ...
+
+    async def loglikelihood(self, context: str, continuations: Sequence[str]) -> list[float]:
+        """Sum of token log-probabilities of each continuation after ``context``."""
+        ...
+
+    async def close(self) -> None:
+        """Release the model (memory, connections)."""
+        ...
+
+
+BackendFactory = Callable[[BackendSpec], Backend]
+
+
+# --------------------------------------------------------------------------------------------
+# Tasks
+# --------------------------------------------------------------------------------------------
+
+
+@runtime_checkable
+class Task(Protocol):
+    """A set of items plus how to ask for them.
+
+    ``mode`` is ``"generate"`` or ``"loglikelihood"`` (multiple choice ranked by the backend).
+    ``default_metrics`` are the metric names that score this task when the config names none.
+    """
+
+    name: str
+    mode: str
+    default_metrics: tuple[str, ...]
+
+    def samples(self, limit: int | None, seed: int) -> list[Sample]:
+        """Return the items, deterministically for a given seed; ids are stable across runs."""
+        ...
+
+
+TaskFactory = Callable[[Mapping[str, Any]], Task]
+
+
+# --------------------------------------------------------------------------------------------
+# Scoring and judging over stored generations
+# --------------------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class ScoringItem:
+    """One stored generation to score, with its item and the baseline's row for the same key."""
+
+    variant: str
+    task: str
+    sample: Sample
+    repetition: int
+    row: Mapping[str, Any] = attrs.field(hash=False)
+    baseline_row: Mapping[str, Any] | None = attrs.field(default=None, hash=False)
+
+    @property
+    def text(self) -> str:
+        return self.row.get("text") or ""
+
+
+@runtime_checkable
+class Metric(Protocol):
+    """Scores stored generations. ``params`` (e.g. the embedding model) is stored with each score.
+
+    ``score`` gets every item of a run at once so expensive models load once and run batched;
+    it returns one value per item (None where the metric does not apply).
+    """
+
+    name: str
+    params: Mapping[str, str]
+
+    def score(self, items: Sequence[ScoringItem]) -> list[float | None]: ...
+
+
+MetricFactory = Callable[[Mapping[str, Any]], Metric]
+
+
+@attrs.frozen
+class Verdict:
+    """A judge's decision on one item. ``label`` is ``"unparsed"`` when the output did not parse."""
+
+    label: str
+    raw: str
+    judge_model: str
+    judge_digest: str = ""
+    detail: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
+
+
+@runtime_checkable
+class Judge(Protocol):
+    """Labels stored generations (refusal, truthfulness, bias, pairwise preference...)."""
+
+    name: str
+
+    async def judge(self, items: Sequence[ScoringItem]) -> list[Verdict]: ...
+
+
+class BackendProvider(Protocol):
+    """What core hands a judge factory so it can use any registered backend as its model."""
+
+    def __call__(self, spec: BackendSpec) -> Backend: ...
+
+
+JudgeFactory = Callable[[Mapping[str, Any], BackendProvider], Judge]
+
+
+# --------------------------------------------------------------------------------------------
+# Analysis, reporting, storage
+# --------------------------------------------------------------------------------------------
+
+
+@runtime_checkable
+class Classifier(Protocol):
+    """Adds labels to analysis cells (one mapping per (model, variant)); thresholds in options."""
+
+    name: str
+
+    def classify(self, cells: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]: ...
+
+
+ClassifierFactory = Callable[[Mapping[str, Any]], Classifier]
+
+
+@runtime_checkable
+class Reporter(Protocol):
+    """Renders a stored run's analysis into files under the run directory."""
+
+    name: str
+
+    def render(self, run: RunStore, analysis: Mapping[str, Any]) -> list[Path]: ...
+
+
+ReporterFactory = Callable[[Mapping[str, Any]], Reporter]
+
+
+@runtime_checkable
+class RunStore(Protocol):
+    """Durable storage of one run: a manifest plus append-only tables.
+
+    Tables are ``generations``, ``scores`` and ``verdicts``. ``append`` must be atomic per call
+    (a crash leaves either the whole batch or none of it). ``read`` returns one table with, for
+    any key written more than once, only the latest row.
+    """
+
+    path: Path
+
+    def write_manifest(self, manifest: Mapping[str, Any]) -> None: ...
+
+    def read_manifest(self) -> dict[str, Any]: ...
+
+    def append(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None: ...
+
+    def read(self, table: str) -> pyarrow.Table: ...
+
+
+StoreFactory = Callable[[Path], RunStore]

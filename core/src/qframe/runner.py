@@ -1,0 +1,213 @@
+"""Async generation stage: runs scheduled units against backends and streams rows to the store.
+
+- Backends are opened on their first unit and closed after their last (so ``sequential`` holds
+  one model at a time) and get ``warmup`` untimed calls after opening.
+- Per-backend concurrency limits calls in flight (config ``[concurrency]``, else the backend's
+  ``default_concurrency``).
+- Transient failures (timeouts, server errors, unparseable replies) are retried with exponential
+  backoff and jitter, ``retry.attempts`` times in all; an item that still fails is stored with
+  its error, never dropped.
+- Rows are buffered and flushed every ``store.flush_rows`` rows or ``store.flush_interval_s``
+  seconds, and always before returning or on cancellation (Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from qframe.config import Experiment, RetrySection, VariantSection
+from qframe.errors import BackendError, QframeError, TransientBackendError
+from qframe.plan import Unit, WorkItem, build_request
+from qframe.progress import RunProgress
+from qframe.protocols import Backend, GenerationResult, ModelInfo, RunStore
+
+TRANSIENT = (TransientBackendError, asyncio.TimeoutError, TimeoutError, ConnectionError)
+
+
+class RowSink:
+    """Buffers rows of one table and appends them to the store in batches."""
+
+    def __init__(self, store: RunStore, table: str, flush_rows: int, flush_interval_s: float) -> None:
+        self.store = store
+        self.table = table
+        self.flush_rows = flush_rows
+        self.flush_interval_s = flush_interval_s
+        self._rows: list[dict[str, Any]] = []
+        self._last_flush = time.monotonic()
+
+    def add(self, row: dict[str, Any]) -> None:
+        self._rows.append(row)
+        if len(self._rows) >= self.flush_rows or time.monotonic() - self._last_flush >= self.flush_interval_s:
+            self.flush()
+
+    def flush(self) -> None:
+        rows, self._rows = self._rows, []
+        self._last_flush = time.monotonic()
+        self.store.append(self.table, rows)
+
+
+@attrs.define
+class StageResult:
+    completed: int = 0
+    errors: int = 0
+    model_info: dict[str, ModelInfo] = attrs.Factory(dict)
+
+
+def backoff_delay(attempt: int, policy: RetrySection, rng: random.Random) -> float:
+    """Exponential backoff with jitter: up to base * 2**attempt, capped, scaled by [0.5, 1)."""
+    ceiling = min(policy.max_delay_s, policy.base_delay_s * 2**attempt)
+    return ceiling * (0.5 + rng.random() / 2)
+
+
+class GenerationStage:
+    """Executes units in order; see the module docstring for the guarantees."""
+
+    def __init__(
+        self,
+        experiment: Experiment,
+        make_backend: Callable[[VariantSection], Backend],
+        sink: RowSink,
+        progress: RunProgress,
+        on_model_info: Callable[[VariantSection, ModelInfo], None] = lambda variant, info: None,
+    ) -> None:
+        self.experiment = experiment
+        self.make_backend = make_backend
+        self.sink = sink
+        self.progress = progress
+        self.on_model_info = on_model_info
+        self.result = StageResult()
+        self._rng = random.Random(experiment.experiment.seed)
+        self._semaphores: dict[str, asyncio.Semaphore] = {}
+
+    async def run(self, units: Sequence[Unit]) -> StageResult:
+        last_unit = {unit.variant.id: index for index, unit in enumerate(units)}
+        open_backends: dict[str, Backend] = {}
+        try:
+            for index, unit in enumerate(units):
+                variant = unit.variant
+                backend = open_backends.get(variant.id)
+                if backend is None:
+                    backend = await self._open(variant, unit.items[0])
+                    open_backends[variant.id] = backend
+                self.progress.describe(f"{variant.id}")
+                await asyncio.gather(*(self._execute(item, backend) for item in unit.items))
+                if last_unit[variant.id] == index:
+                    await open_backends.pop(variant.id).close()
+        finally:
+            self.sink.flush()
+            for backend in open_backends.values():
+                await backend.close()
+        return self.result
+
+    async def _open(self, variant: VariantSection, first: WorkItem) -> Backend:
+        backend = self.make_backend(variant)
+        info = await backend.open()
+        self.result.model_info[variant.id] = info
+        self.on_model_info(variant, info)
+        limit = self.experiment.concurrency.get(
+            variant.backend, self.experiment.concurrency.get("default", backend.default_concurrency)
+        )
+        self._semaphores.setdefault(variant.backend, asyncio.Semaphore(limit))
+        for _ in range(self.experiment.experiment.warmup):
+            try:
+                await asyncio.wait_for(self._call(first, backend), self.experiment.experiment.timeout_s)
+            except (QframeError, *TRANSIENT):
+                pass  # warm-up only primes caches; its failures do not count
+        return backend
+
+    async def _call(self, item: WorkItem, backend: Backend) -> GenerationResult | list[float]:
+        sample = item.sample
+        if item.mode == "loglikelihood":
+            return await backend.loglikelihood(sample.context or sample.prompt, list(sample.continuations))
+        return await backend.generate(build_request(self.experiment, sample))
+
+    async def _execute(self, item: WorkItem, backend: Backend) -> None:
+        policy = self.experiment.retry
+        semaphore = self._semaphores[item.variant.backend]
+        error: str | None = None
+        for attempt in range(policy.attempts):
+            try:
+                async with semaphore:
+                    started = time.perf_counter()
+                    outcome = await asyncio.wait_for(self._call(item, backend), self.experiment.experiment.timeout_s)
+                    wall_ms = (time.perf_counter() - started) * 1000
+                row = self._row(item, outcome, wall_ms, attempt + 1)
+                self._record(row)
+                return
+            except TRANSIENT as exc:
+                error = _describe(exc, self.experiment.experiment.timeout_s)
+                if attempt + 1 < policy.attempts:
+                    await asyncio.sleep(backoff_delay(attempt, policy, self._rng))
+            except Exception as exc:  # a permanent failure is stored with the item, not raised
+                error = _describe(exc, self.experiment.experiment.timeout_s)
+                break
+        self._record(self._base_row(item) | {"error": error, "attempts": attempt + 1})
+
+    def _record(self, row: dict[str, Any]) -> None:
+        failed = row.get("error") is not None
+        self.result.completed += not failed
+        self.result.errors += failed
+        self.sink.add(row)
+        self.progress.advance(row.get("completion_tokens") or 0, failed)
+
+    def _base_row(self, item: WorkItem) -> dict[str, Any]:
+        return {
+            "variant": item.variant.id,
+            "task": item.task,
+            "sample_id": item.sample.id,
+            "repetition": item.repetition,
+            "model": item.variant.model,
+            "quant": item.variant.quant,
+            "mode": item.mode,
+            "prompt": item.sample.context if item.mode == "loglikelihood" else item.sample.prompt,
+            "completed_at": time.time(),
+        }
+
+    def _row(self, item: WorkItem, outcome: GenerationResult | list[float], wall_ms: float, attempts: int) -> dict[str, Any]:
+        row = self._base_row(item) | {"wall_ms": wall_ms, "attempts": attempts, "error": None}
+        if isinstance(outcome, GenerationResult):
+            return row | _generation_columns(outcome)
+        return row | _choice_columns(item, outcome)
+
+
+def _generation_columns(result: GenerationResult) -> dict[str, Any]:
+    return {
+        "text": result.text,
+        "prompt_tokens": result.prompt_tokens,
+        "completion_tokens": result.completion_tokens,
+        "finish_reason": result.finish_reason,
+        "prompt_eval_ms": result.prompt_eval_ms,
+        "eval_ms": result.eval_ms,
+        "ttft_ms": result.ttft_ms,
+        "top_logprobs": [list(position.items()) for position in result.top_logprobs] if result.top_logprobs else None,
+    }
+
+
+def _choice_columns(item: WorkItem, scores: list[float]) -> dict[str, Any]:
+    labels = item.sample.choice_labels or tuple(str(i) for i in range(len(item.sample.continuations)))
+    if len(scores) != len(labels):
+        raise BackendError(f"loglikelihood returned {len(scores)} scores for {len(labels)} choices")
+    best = max(range(len(scores)), key=scores.__getitem__)
+    return {"text": labels[best], "choice_logprobs": list(scores), "finish_reason": "choice"}
+
+
+def _describe(exc: BaseException, timeout_s: float) -> str:
+    if isinstance(exc, asyncio.TimeoutError | TimeoutError) and not str(exc):
+        return f"timeout: no answer within {timeout_s:g} s"
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+
+
+def summarize_errors(rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    """Count stored errors by their kind (the text before the first colon)."""
+    counts: dict[str, int] = {}
+    for row in rows:
+        if row.get("error"):
+            kind = row["error"].split(":", 1)[0]
+            counts[kind] = counts.get(kind, 0) + 1
+    return counts

@@ -1,0 +1,232 @@
+"""One run from start to report: manifest, generation, scoring, judging, analysis, reports.
+
+``new_session`` starts a run directory from an experiment; ``open_session`` reopens one from its
+manifest (for resume, rescore, rejudge and report). ``execute`` runs whatever is missing; the
+exit code is 0 when every item succeeded, 1 while stored errors remain, 130 when interrupted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import signal
+import time
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+import qframe
+from qframe.analysis.cells import build_cells
+from qframe.config import (
+    Experiment,
+    PluginRef,
+    VariantSection,
+    config_hash,
+    structure_experiment,
+    unstructure_experiment,
+)
+from qframe.errors import RunStateError
+from qframe.plan import expand_items, schedule
+from qframe.plugins import PluginHost
+from qframe.progress import RunProgress
+from qframe.protocols import Backend, BackendSpec, ModelInfo, RunStore, Sample
+from qframe.records import key_of
+from qframe.runner import GenerationStage, RowSink
+from qframe.stages import metrics_by_task, run_judging, run_scoring, scoring_items
+
+MANIFEST = "manifest.json"
+EXIT_OK, EXIT_ERRORS, EXIT_INTERRUPTED = 0, 1, 130
+
+
+@attrs.define
+class Session:
+    experiment: Experiment
+    host: PluginHost
+    store: RunStore
+    manifest: dict[str, Any]
+
+    @property
+    def path(self) -> Path:
+        return self.store.path
+
+    def save(self) -> None:
+        self.manifest["updated_at"] = _now()
+        self.store.write_manifest(self.manifest)
+
+    def backend_for(self, spec: BackendSpec) -> Backend:
+        return self.host.get("backends", spec.backend).factory(spec)
+
+    def variant_backend(self, variant: VariantSection) -> Backend:
+        return self.backend_for(
+            BackendSpec(variant.backend, variant.model, variant.quant, self.experiment.experiment.seed, variant.options)
+        )
+
+
+@attrs.define
+class Outcome:
+    exit_code: int
+    completed: int
+    errors: int
+    reports: list[Path]
+
+
+def new_session(experiment: Experiment, host: PluginHost, output_dir: Path | None = None, run_id: str | None = None) -> Session:
+    config = unstructure_experiment(experiment)
+    digest = config_hash(config)
+    run_id = run_id or f"{experiment.experiment.name}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{digest[:6]}"
+    root = output_dir or Path(experiment.experiment.output_dir)
+    store = host.get("stores", experiment.store.name, where="store.name").factory(root / run_id)
+    manifest = {
+        "run_id": run_id,
+        "qframe_version": qframe.__version__,
+        "config": config,
+        "config_hash": digest,
+        "store": experiment.store.name,
+        "plugins": host.versions(),
+        "host": _host_facts(),
+        "variants": {
+            v.id: {"backend": v.backend, "model": v.model, "quant": v.quant, "baseline": v.baseline, "family": v.family}
+            for v in experiment.resolved_variants()
+        },
+        "created_at": _now(),
+        "status": "created",
+    }
+    session = Session(experiment, host, store, manifest)
+    session.save()
+    return session
+
+
+def open_session(run_dir: Path, host: PluginHost) -> Session:
+    """Reopen a stored run; its resolved config comes from the manifest."""
+    manifest_file = Path(run_dir) / MANIFEST
+    if not manifest_file.is_file():
+        raise RunStateError(f"{run_dir}: not a qframe run (no {MANIFEST})")
+    try:
+        manifest = json.loads(manifest_file.read_text())
+        experiment = structure_experiment(manifest["config"])
+    except (json.JSONDecodeError, KeyError) as exc:
+        raise RunStateError(f"{manifest_file}: unreadable manifest ({type(exc).__name__}: {exc})") from None
+    store = host.get("stores", manifest.get("store", "arrow"), where="manifest store").factory(Path(run_dir))
+    manifest["plugins"] = host.versions()
+    return Session(experiment, host, store, manifest)
+
+
+def load_tasks(session: Session) -> tuple[dict[str, list[Sample]], dict[str, str], dict[str, tuple[str, ...]]]:
+    """Samples, mode and default metrics of every task id (the same for every variant)."""
+    samples, modes, defaults = {}, {}, {}
+    for index, section in enumerate(session.experiment.tasks):
+        task = session.host.get("tasks", section.name, where=f"tasks[{index}].name").factory(section.options)
+        samples[section.task_id] = task.samples(section.limit, session.experiment.experiment.seed)
+        modes[section.task_id] = task.mode
+        defaults[section.task_id] = tuple(task.default_metrics)
+    return samples, modes, defaults
+
+
+async def _check_digests(session: Session, variants: Sequence[VariantSection]) -> None:
+    """Refuse to continue a run whose model weights changed since they were recorded."""
+    for variant in variants:
+        recorded = session.manifest["variants"].get(variant.id, {}).get("digest")
+        if not recorded:
+            continue
+        backend = session.variant_backend(variant)
+        info = await backend.open()
+        await backend.close()
+        if info.digest != recorded:
+            raise RunStateError(
+                f"variant {variant.id!r}: model digest changed since the run started "
+                f"(recorded {recorded[:12]}, now {info.digest[:12]}); start a new run instead of resuming"
+            )
+
+
+def _record_model(session: Session, variant: VariantSection, info: ModelInfo) -> None:
+    entry = session.manifest["variants"].setdefault(variant.id, {})
+    entry |= attrs.asdict(info)
+    session.save()
+
+
+async def execute(session: Session, progress: bool = True) -> Outcome:
+    """Run every missing item, then score, judge, analyse and report. Safe to call again."""
+    loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, main.cancel)
+    try:
+        return await _execute(session, progress)
+    except asyncio.CancelledError:
+        session.manifest["status"] = "interrupted"
+        session.save()
+        return Outcome(EXIT_INTERRUPTED, 0, 0, [])
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+async def _execute(session: Session, progress: bool) -> Outcome:
+    experiment = session.experiment
+    samples, modes, default_metrics = load_tasks(session)
+    done = {key_of(row) for row in session.store.read("generations").to_pylist() if row["error"] is None}
+    variants = experiment.resolved_variants()
+    items = expand_items(experiment, samples, modes, skip=done)
+    pending = {item.variant.id for item in items}
+    await _check_digests(session, [v for v in variants if v.id in pending])
+    units = schedule(items, variants, experiment.schedule.mode, experiment.schedule.block_size)
+    session.manifest["status"] = "running"
+    session.save()
+    sink = RowSink(session.store, "generations", experiment.store.flush_rows, experiment.store.flush_interval_s)
+    with RunProgress(len(items), enabled=progress) as bar:
+        stage = GenerationStage(
+            experiment, session.variant_backend, sink, bar, lambda v, info: _record_model(session, v, info)
+        )
+        result = await stage.run(units)
+    generations = session.store.read("generations").to_pylist()
+    scored = scoring_items(experiment, samples, generations)
+    await run_scoring(experiment, session.host, session.store, scored, metrics_by_task(experiment, default_metrics))
+    await run_judging(experiment, session.host, session.store, scored, session.backend_for)
+    reports = render_reports(session)
+    errors = sum(1 for row in generations if row["error"] is not None)
+    session.manifest["status"] = "complete" if errors == 0 else "incomplete"
+    session.manifest["counts"] = {"items": len(generations), "errors": errors}
+    session.save()
+    return Outcome(EXIT_OK if errors == 0 else EXIT_ERRORS, result.completed, errors, reports)
+
+
+def analyse(session: Session) -> dict[str, Any]:
+    """Cells with classifier labels, from what the store holds now."""
+    cells = build_cells(
+        session.manifest, session.store.read("generations").to_pylist(), session.store.read("scores").to_pylist()
+    )
+    refs = session.experiment.classifiers or [PluginRef(name) for name in session.host.names("classifiers")]
+    for ref in refs:
+        classifier = session.host.get("classifiers", ref.name).factory(ref.options)
+        for cell, labels in zip(cells, classifier.classify(cells), strict=True):
+            cell.update(labels)
+    return {"cells": cells, "manifest": session.manifest}
+
+
+def render_reports(session: Session) -> list[Path]:
+    analysis = analyse(session)
+    refs = session.experiment.reports or [PluginRef(name) for name in session.host.names("reporters")]
+    paths: list[Path] = []
+    for ref in refs:
+        reporter = session.host.get("reporters", ref.name).factory(ref.options)
+        paths.extend(reporter.render(session.store, analysis))
+    return paths
+
+
+def _host_facts() -> Mapping[str, Any]:
+    return {
+        "hostname": platform.node(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpu_count": os.cpu_count(),
+        "machine": platform.machine(),
+    }
+
+
+def _now() -> str:
+    return datetime.fromtimestamp(time.time(), timezone.utc).isoformat(timespec="seconds")

@@ -1,0 +1,119 @@
+"""Scoring and judging stages: they run over stored generations, never regenerate.
+
+Each stage computes only what is missing (a score per (item, metric), a verdict per
+(item, judge)) unless asked to redo everything, so ``rescore`` and ``rejudge`` are cheap and a
+new metric or judge never needs the models again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from qframe.config import Experiment
+from qframe.plugins import PluginHost
+from qframe.protocols import BackendProvider, ScoringItem, Sample, RunStore
+from qframe.records import KEY_COLUMNS, ItemKey, key_of
+
+
+def scoring_items(
+    experiment: Experiment, samples_by_task: Mapping[str, Sequence[Sample]], generations: list[dict[str, Any]]
+) -> list[ScoringItem]:
+    """Successful generations as scoring items, each with the baseline's row for its key."""
+    samples = {(task, sample.id): sample for task, items in samples_by_task.items() for sample in items}
+    baseline_id = experiment.baseline.id
+    ok_rows = [row for row in generations if row.get("error") is None and (row["task"], row["sample_id"]) in samples]
+    baseline_rows = {(r["task"], r["sample_id"], r["repetition"]): r for r in ok_rows if r["variant"] == baseline_id}
+    return [
+        ScoringItem(
+            variant=row["variant"],
+            task=row["task"],
+            sample=samples[(row["task"], row["sample_id"])],
+            repetition=row["repetition"],
+            row=row,
+            baseline_row=baseline_rows.get((row["task"], row["sample_id"], row["repetition"])),
+        )
+        for row in ok_rows
+    ]
+
+
+def metrics_by_task(experiment: Experiment, default_metrics: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+    """Metric names per task id: the task's defaults plus every metric the config names."""
+    configured = [metric.name for metric in experiment.metrics]
+    return {task: list(dict.fromkeys([*defaults, *configured])) for task, defaults in default_metrics.items()}
+
+
+def _item_key(item: ScoringItem) -> ItemKey:
+    return ItemKey(item.variant, item.task, item.sample.id, item.repetition)
+
+
+async def run_scoring(
+    experiment: Experiment,
+    host: PluginHost,
+    store: RunStore,
+    items: Sequence[ScoringItem],
+    metrics_for_task: Mapping[str, Sequence[str]],
+    redo: bool = False,
+) -> int:
+    """Score items with every metric their task uses; returns the number of scores written."""
+    options = {metric.name: metric.options for metric in experiment.metrics}
+    done = set() if redo else {(key_of(row), row["metric"]) for row in store.read("scores").to_pylist()}
+    names = list(dict.fromkeys(name for names in metrics_for_task.values() for name in names))
+    written = 0
+    for name in names:
+        todo = [
+            item
+            for item in items
+            if name in metrics_for_task.get(item.task, ()) and (_item_key(item), name) not in done
+        ]
+        if not todo:
+            continue
+        metric = host.get("metrics", name).factory(options.get(name, {}))
+        values = await asyncio.to_thread(metric.score, todo)
+        params = json.dumps(dict(metric.params), sort_keys=True)
+        rows = [
+            dict(zip(KEY_COLUMNS, _item_key(item), strict=True)) | {"metric": name, "value": value, "params": params}
+            for item, value in zip(todo, values, strict=True)
+        ]
+        store.append("scores", rows)
+        written += len(rows)
+    return written
+
+
+async def run_judging(
+    experiment: Experiment,
+    host: PluginHost,
+    store: RunStore,
+    items: Sequence[ScoringItem],
+    make_backend: BackendProvider,
+    judge_ids: Sequence[str] | None = None,
+    redo: bool = False,
+) -> int:
+    """Add verdicts of the configured judges (or the ones named); returns verdicts written."""
+    done = set() if redo else {(key_of(row), row["judge"]) for row in store.read("verdicts").to_pylist()}
+    written = 0
+    for judge_id in judge_ids if judge_ids is not None else list(experiment.judges):
+        section = experiment.judges[judge_id]
+        todo = [item for item in items if (_item_key(item), judge_id) not in done]
+        if not todo:
+            continue
+        config = dict(section.options) | {"backend": section.backend, "model": section.model}
+        judge = host.get("judges", section.plugin, where=f"judges.{judge_id}.plugin").factory(config, make_backend)
+        verdicts = await judge.judge(todo)
+        rows = [
+            dict(zip(KEY_COLUMNS, _item_key(item), strict=True))
+            | {
+                "judge": judge_id,
+                "judge_model": verdict.judge_model,
+                "judge_digest": verdict.judge_digest,
+                "label": verdict.label,
+                "raw": verdict.raw,
+                "detail": json.dumps(dict(verdict.detail), sort_keys=True, default=str),
+            }
+            for item, verdict in zip(todo, verdicts, strict=True)
+        ]
+        store.append("verdicts", rows)
+        written += len(rows)
+    return written

@@ -1,0 +1,1 @@
+"""Deterministic mock backend and synthetic task, for tests and the first demo."""

@@ -1,0 +1,142 @@
+"""Backend ``mock``: answers are a pure function of (model, prompt), so runs are reproducible.
+
+Options (per variant, or per ladder):
+
+- ``latency_s``: seconds each call takes (default 0).
+- ``accuracy``: chance of answering an arithmetic prompt right; by default it falls with the
+  bits in the quant label (F16 0.98 ... Q2 0.60) so a mock ladder shows a quality gradient.
+- ``fault_rate``: share of calls that fail (default 0); ``faults``: which failures to draw
+  from, any of ``timeout`` (the call hangs until the runner's timeout), ``error`` (a server
+  error) and ``garbage`` (an unparseable reply). Faults are drawn per call, so a retry can pass.
+
+``model`` may name an existing file; its SHA-256 is then the model digest (so a changed file is
+detected on resume). Otherwise the digest is derived from the model name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+from qframe.errors import BackendResponseError, TransientBackendError
+from qframe.protocols import BackendSpec, GenerationRequest, GenerationResult, ModelInfo
+
+_ARITHMETIC = re.compile(r"What is (\d+) \+ (\d+)\?")
+_BITS = re.compile(r"(?:Q|IQ)(\d)")
+_WORDS = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi".split()
+FAULTS = ("timeout", "error", "garbage")
+
+
+def default_accuracy(quant: str) -> float:
+    """Accuracy of the mock model at a quant level: fewer bits, more mistakes."""
+    match = _BITS.search(quant.upper())
+    if match is None:
+        return 0.98
+    return {8: 0.97, 6: 0.95, 5: 0.93, 4: 0.90, 3: 0.80, 2: 0.60}.get(int(match.group(1)), 0.5)
+
+
+def _unit(*parts: object) -> float:
+    """A deterministic number in [0, 1) from the parts."""
+    digest = hashlib.sha256("\x1f".join(map(str, parts)).encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+class MockBackend:
+    """Deterministic stand-in for a model server."""
+
+    default_concurrency = 8
+
+    def __init__(self, spec: BackendSpec) -> None:
+        options = dict(spec.options)
+        self.model = spec.model
+        self.quant = spec.quant
+        self.latency_s = float(options.get("latency_s", 0.0))
+        self.accuracy = float(options.get("accuracy", default_accuracy(spec.quant or spec.model)))
+        self.fault_rate = float(options.get("fault_rate", 0.0))
+        self.faults = tuple(options.get("faults", FAULTS))
+        unknown = set(self.faults) - set(FAULTS)
+        if unknown:
+            raise ValueError(f"mock faults: unknown {sorted(unknown)}; allowed: {', '.join(FAULTS)}")
+        self._attempts: Counter[str] = Counter()
+
+    async def open(self) -> ModelInfo:
+        path = Path(self.model)
+        if path.is_file():
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            size = path.stat().st_size
+        else:
+            digest = hashlib.sha256(f"mock:{self.model}".encode()).hexdigest()
+            size = None
+        return ModelInfo(model=self.model, digest=digest, quant=self.quant, engine="mock", size_bytes=size)
+
+    async def close(self) -> None:
+        return None
+
+    async def generate(self, request: GenerationRequest) -> GenerationResult:
+        await self._maybe_fail(request.prompt)
+        text = self._answer(request.prompt)
+        words = text.split()[: request.max_tokens]
+        text = " ".join(words)
+        top_logprobs = None
+        if request.top_logprobs:
+            top_logprobs = tuple(self._token_logprobs(request.prompt, i, request.top_logprobs) for i in range(len(words)))
+        eval_ms = self.latency_s * 1000 * 0.8
+        return GenerationResult(
+            text=text,
+            prompt_tokens=len(request.prompt.split()),
+            completion_tokens=len(words),
+            finish_reason="length" if len(words) == request.max_tokens else "stop",
+            prompt_eval_ms=self.latency_s * 1000 * 0.2,
+            eval_ms=eval_ms,
+            ttft_ms=self.latency_s * 1000 * 0.2,
+            top_logprobs=top_logprobs,
+            applied={"temperature": request.temperature, "seed": request.seed, "max_tokens": request.max_tokens},
+        )
+
+    async def loglikelihood(self, context: str, continuations: Sequence[str]) -> list[float]:
+        await self._maybe_fail(context)
+        match = _ARITHMETIC.search(context)
+        right = str(int(match.group(1)) + int(match.group(2))) if match else None
+        knows = _unit(self.model, context, "knows") < self.accuracy
+        scores = []
+        for continuation in continuations:
+            score = -1.0 - 2.0 * _unit(self.model, context, continuation)
+            if knows and continuation.strip() == right:
+                score += 5.0
+            scores.append(score)
+        return scores
+
+    # -- internals ----------------------------------------------------------------------------
+
+    async def _maybe_fail(self, prompt: str) -> None:
+        self._attempts[prompt] += 1
+        attempt = self._attempts[prompt]
+        if self.latency_s:
+            await asyncio.sleep(self.latency_s)
+        if self.fault_rate and _unit(self.model, prompt, attempt, "fault") < self.fault_rate:
+            fault = self.faults[int(_unit(self.model, prompt, attempt, "kind") * len(self.faults))]
+            if fault == "timeout":
+                await asyncio.sleep(3600)  # hangs until the runner's timeout cancels the call
+            if fault == "error":
+                raise TransientBackendError("mock server error: HTTP 503 Service Unavailable")
+            raise BackendResponseError("mock reply is not valid JSON: '\\x00{\"cho'")
+
+    def _answer(self, prompt: str) -> str:
+        match = _ARITHMETIC.search(prompt)
+        if match is None:
+            count = 3 + int(_unit(self.model, prompt, "length") * 12)
+            return " ".join(_WORDS[int(_unit(self.model, prompt, i) * len(_WORDS))] for i in range(count))
+        total = int(match.group(1)) + int(match.group(2))
+        if _unit(self.model, prompt, "knows") >= self.accuracy:
+            total += 1 + int(_unit(self.model, prompt, "miss") * 9)
+        return f"The answer is {total}."
+
+    def _token_logprobs(self, prompt: str, position: int, k: int) -> dict[str, float]:
+        weights = [_unit(self.model, prompt, position, token) + 1e-3 for token in _WORDS[:k]]
+        total = sum(weights) * 1.25  # leave some mass outside the top k
+        return {token: math.log(weight / total) for token, weight in zip(_WORDS[:k], weights, strict=True)}

@@ -1,0 +1,1 @@
+"""Arrow/Parquet result store for qframe runs."""
