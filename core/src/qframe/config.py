@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
+import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -188,6 +189,29 @@ def _converter() -> Any:
         return dict(value)
 
     converter.register_structure_hook_func(lambda kind: kind == Options, options)
+
+    def checked(factory: Any, accepted: type | tuple[type, ...], expected: str) -> Any:
+        def make(kind: type, conv: Any) -> Any:
+            inner = factory(kind, conv)
+
+            def structure(value: Any, target: type) -> Any:
+                if not isinstance(value, accepted):
+                    raise TypeError(f"expected {expected}, got {type(value).__name__} {value!r}")
+                return inner(value, target)
+
+            return structure
+
+        return make
+
+    from cattrs.cols import list_structure_factory, mapping_structure_factory
+
+    converter.register_structure_hook_factory(
+        lambda kind: typing.get_origin(kind) is list, checked(list_structure_factory, (list, tuple), "an array")
+    )
+    converter.register_structure_hook_factory(
+        lambda kind: typing.get_origin(kind) is dict and kind != Options,
+        checked(mapping_structure_factory, Mapping, "a table"),
+    )
 
     plugin_ref_hook = converter.gen_structure_attrs_fromdict(PluginRef)
 

@@ -7,7 +7,8 @@ Options (per variant, or per ladder):
   bits in the quant label (F16 0.98 ... Q2 0.60) so a mock ladder shows a quality gradient.
 - ``fault_rate``: share of calls that fail (default 0); ``faults``: which failures to draw
   from, any of ``timeout`` (the call hangs until the runner's timeout), ``error`` (a server
-  error) and ``garbage`` (an unparseable reply). Faults are drawn per call, so a retry can pass.
+  error) and ``garbage`` (an unparseable reply). Faults are drawn at random per call, like a
+  flaky server, so a retry or a resume can pass; ``fault_seed`` makes the draws repeatable.
 
 ``model`` may name an existing file; its SHA-256 is then the model digest (so a changed file is
 detected on resume). Otherwise the digest is derived from the model name.
@@ -18,8 +19,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import math
+import random
 import re
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -62,7 +63,7 @@ class MockBackend:
         unknown = set(self.faults) - set(FAULTS)
         if unknown:
             raise ValueError(f"mock faults: unknown {sorted(unknown)}; allowed: {', '.join(FAULTS)}")
-        self._attempts: Counter[str] = Counter()
+        self._fault_draws = random.Random(options.get("fault_seed"))
 
     async def open(self) -> ModelInfo:
         path = Path(self.model)
@@ -78,7 +79,7 @@ class MockBackend:
         return None
 
     async def generate(self, request: GenerationRequest) -> GenerationResult:
-        await self._maybe_fail(request.prompt)
+        await self._maybe_fail()
         text = self._answer(request.prompt)
         words = text.split()[: request.max_tokens]
         text = " ".join(words)
@@ -99,7 +100,7 @@ class MockBackend:
         )
 
     async def loglikelihood(self, context: str, continuations: Sequence[str]) -> list[float]:
-        await self._maybe_fail(context)
+        await self._maybe_fail()
         match = _ARITHMETIC.search(context)
         right = str(int(match.group(1)) + int(match.group(2))) if match else None
         knows = _unit(self.model, context, "knows") < self.accuracy
@@ -113,13 +114,11 @@ class MockBackend:
 
     # -- internals ----------------------------------------------------------------------------
 
-    async def _maybe_fail(self, prompt: str) -> None:
-        self._attempts[prompt] += 1
-        attempt = self._attempts[prompt]
+    async def _maybe_fail(self) -> None:
         if self.latency_s:
             await asyncio.sleep(self.latency_s)
-        if self.fault_rate and _unit(self.model, prompt, attempt, "fault") < self.fault_rate:
-            fault = self.faults[int(_unit(self.model, prompt, attempt, "kind") * len(self.faults))]
+        if self.fault_rate and self._fault_draws.random() < self.fault_rate:
+            fault = self._fault_draws.choice(self.faults)
             if fault == "timeout":
                 await asyncio.sleep(3600)  # hangs until the runner's timeout cancels the call
             if fault == "error":

@@ -1,72 +1,87 @@
 """KL divergence of a variant's next-token distribution from its baseline's, from top-k lists.
 
-Engines return, per generated position, only the k most likely tokens with their natural-log
-probabilities, so neither distribution is known in full. ``topk_kl`` therefore computes the KL
-divergence of the two distributions coarse-grained onto a partition both lists determine
-exactly:
+Engines return, per generated position, only the k most probable tokens of each model with
+their natural-log probabilities, so neither distribution is known in full. ``topk_kl`` reports
+the smallest divergence the two lists allow, which makes it a lower bound on the true one.
 
-* one cell per *shared* token, a token in the baseline's top-k and in the variant's top-k; its
-  probabilities ``p_t`` and ``q_t`` are both known;
-* one *rest* cell R holding every other token, with masses ``P(R) = 1 - sum(p_t)`` and
-  ``Q(R) = 1 - sum(q_t)`` over the shared tokens, both known as well.
+Method. The vocabulary is split into three kinds of cell:
 
-    topk_kl = sum_shared p_t * log(p_t / q_t) + P(R) * log(P(R) / Q(R))        (nats)
+* one cell per *shared* token t, listed by both models: ``p_t`` and ``q_t`` are known;
+* one cell M of the *missing* tokens, listed by the baseline but not by the variant: ``P(M)`` is
+  known, ``Q(M)`` is not;
+* one *rest* cell R of the tokens the baseline does not list: ``P(R) = 1 - (baseline listed
+  mass)`` is known, and ``Q(R) = C - Q(M)`` where ``C = 1 - sum(q_t over shared tokens)``.
 
-A baseline token missing from the variant's list thus joins the rest cell rather than receiving
-an invented probability: its true variant probability is only known to lie below the variant's
-k-th probability, and any guessed value (the floor, a uniform share of the variant's leftover
-mass spread over an unknown vocabulary) could over- or under-state the divergence.
+What the variant's list does say about ``Q(M)``: each of the m missing tokens ranks below the
+variant's k listed tokens, so it has at most the variant's k-th probability ``q_k``, and all of
+them together have at most the variant's unlisted mass ``L = 1 - (variant listed mass)``. Hence
+``0 < Q(M) <= cap = min(m * q_k, L)``. Then
 
-Truncation error bound. Merging cells never increases KL divergence (log-sum inequality), and
-the loss is exactly the divergence inside the rest cell:
+    topk_kl = sum_shared p_t log(p_t / q_t) + P(M) log(P(M) / Q(M)) + P(R) log(P(R) / Q(R))
 
-    KL(P || Q) - topk_kl = P(R) * KL(P(.|R) || Q(.|R))
+in nats, with ``Q(M) = min(cap, C * P(M) / (P(M) + P(R)))``: the cell divergence is convex in
+``Q(M)`` and least at the proportional split ``C * P(M) / (P(M) + P(R))``, so this is its minimum
+over every ``Q(M)`` the lists permit. No probability is invented for an unlisted token. The cap is
+what makes a variant that drops the baseline's likely tokens visible: with the proportional split
+alone (equivalently, pooling M into R), two lists with no token in common would score 0.
 
-so that
+Truncation error bound. Grouping tokens into cells never increases KL divergence (log-sum
+inequality), and minimising over the unknown ``Q(M)`` only lowers it further; yet ``topk_kl`` is
+never below the divergence with M and R pooled into one cell U (everything outside the shared
+tokens). Hence
 
-    0  <=  KL(P || Q) - topk_kl  <=  P(R) * log(Q(R) / q_min)
+    0  <=  KL(P || Q) - topk_kl  <=  P(U) * log(Q(U) / q_min),
 
-where ``q_min`` is the smallest variant probability of any token in R to which the baseline gives
-positive probability. ``topk_kl`` is therefore never larger than the true divergence; it is exact
-when the shared tokens carry all of the baseline's mass (in particular when k is the vocabulary
-size), and its error shrinks with the baseline mass ``P(R)`` left outside the shared tokens.
+where ``P(U) = P(M) + P(R)``, ``Q(U) = C``, and ``q_min`` is the smallest variant probability of any
+token in U to which the baseline gives positive probability. ``topk_kl`` is exact when the shared
+tokens carry all of the baseline's mass (in particular when k is the vocabulary size), and its
+error shrinks with the baseline mass ``P(U)`` outside the shared tokens.
 
-Rounding. A negative rest mass counts as zero, and the variant's rest mass is raised to at least
-``VARIANT_REST_FLOOR``: top-k lists that cover the whole distribution can sum to slightly more
-than 1 in floating point, and a zero ``Q(R)`` against a positive ``P(R)`` would make the result
-infinite. Raising ``Q(R)`` can only lower the result, so it remains a lower bound.
+Rounding. A negative leftover mass counts as zero, and a variant cell mass below
+``VARIANT_CELL_FLOOR`` is raised to it: lists that cover a whole distribution can sum to slightly
+more than 1 in floating point, and a zero variant mass against a positive baseline mass would make
+the result infinite. Raising a variant mass only lowers the result, so it remains a lower bound.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from statistics import fmean
 
-VARIANT_REST_FLOOR = 1e-9
-"""Smallest variant rest-cell mass used, so that float rounding cannot make the KL infinite."""
+VARIANT_CELL_FLOOR = 1e-9
+"""Smallest variant mass used for the missing and rest cells, so rounding cannot give infinity."""
 
 TopLogprobs = Mapping[str, float]
 """One position's top-k list: token -> natural-log probability."""
 
 
 def topk_kl(base: TopLogprobs, var: TopLogprobs) -> float:
-    """KL(baseline || variant) in nats at one position, on the shared-token partition.
+    """KL(baseline || variant) in nats at one position: the least divergence the lists allow.
 
     A lower bound on the true divergence, exact when the shared tokens hold all baseline mass.
     """
-    import numpy as np
-
     shared = [token for token in base if token in var]
-    base_logprobs = np.array([base[token] for token in shared], dtype=float)
-    var_logprobs = np.array([var[token] for token in shared], dtype=float)
-    base_probs = np.exp(base_logprobs)
-    shared_term = float(np.sum(base_probs * (base_logprobs - var_logprobs)))
+    missing = [token for token in base if token not in var]
+    shared_term = math.fsum(
+        math.exp(base[token]) * (base[token] - var[token]) for token in shared
+    )
 
-    base_rest = max(1.0 - float(base_probs.sum()), 0.0)
-    if base_rest == 0.0:
+    base_missing = math.fsum(math.exp(base[token]) for token in missing)
+    base_rest = max(1.0 - math.fsum(math.exp(lp) for lp in base.values()), 0.0)
+    base_unshared = base_missing + base_rest
+    if base_unshared == 0.0:
         return shared_term
-    var_rest = max(1.0 - float(np.exp(var_logprobs).sum()), VARIANT_REST_FLOOR)
-    return shared_term + base_rest * float(np.log(base_rest / var_rest))
+
+    var_unshared = max(1.0 - math.fsum(math.exp(var[token]) for token in shared), 0.0)
+    var_missing = min(
+        _missing_mass_cap(var, len(missing)), var_unshared * base_missing / base_unshared
+    )
+    return (
+        shared_term
+        + _cell_kl(base_missing, var_missing)
+        + _cell_kl(base_rest, var_unshared - var_missing)
+    )
 
 
 def mean_kl(seq_base: Sequence[TopLogprobs], seq_var: Sequence[TopLogprobs]) -> float:
@@ -85,6 +100,24 @@ def top1_agreement(seq_base: Sequence[TopLogprobs], seq_var: Sequence[TopLogprob
         max(base, key=base.__getitem__) == max(var, key=var.__getitem__)
         for base, var in zip(seq_base, seq_var)
     )
+
+
+def _missing_mass_cap(var: TopLogprobs, n_missing: int) -> float:
+    """Most variant mass ``n_missing`` tokens absent from its list can hold together.
+
+    Each is at most the variant's smallest listed probability; together they are at most the
+    variant's unlisted mass. An empty list says nothing, and the cap is the whole mass.
+    """
+    listed = [math.exp(logprob) for logprob in var.values()]
+    unlisted = max(1.0 - math.fsum(listed), 0.0)
+    return min(n_missing * min(listed, default=1.0), unlisted)
+
+
+def _cell_kl(base_mass: float, var_mass: float) -> float:
+    """One cell's term of the divergence, with the variant mass floored (see "Rounding")."""
+    if base_mass == 0.0:
+        return 0.0
+    return base_mass * math.log(base_mass / max(var_mass, VARIANT_CELL_FLOOR))
 
 
 def _check_aligned(seq_base: Sequence[TopLogprobs], seq_var: Sequence[TopLogprobs]) -> None:

@@ -1,0 +1,223 @@
+"""A synchronous engine over one GGUF model loaded by llama.cpp (llama-cpp-python).
+
+It generates (through the model's chat template or as plain completion) with native timings from
+llama.cpp's performance counters, and scores text teacher-forced: log-likelihoods of
+continuations and top-k log-probabilities per position (see :mod:`.teacher_forcing`).
+
+Every generation evaluates its whole prompt: llama-cpp-python would otherwise reuse a cached
+prompt prefix from the previous call, making the timings depend on call order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from .gguf_info import require_gguf_magic
+from .teacher_forcing import TeacherForcer
+
+SAMPLING_OPTIONS: dict[str, float] = {"top_k": 40, "top_p": 0.95, "min_p": 0.05, "repeat_penalty": 1.0}
+"""Sampler settings passed on every generation, chat or plain, so both modes sample alike.
+At temperature 0 sampling is greedy and these have no effect."""
+
+Messages = Sequence[Mapping[str, str]]
+
+
+@attrs.frozen
+class EngineGeneration:
+    """One generation with llama.cpp's own timings.
+
+    ``prompt_eval_ms``/``n_prompt_eval`` time the batched prompt pass, ``eval_ms``/``n_eval``
+    the one-token decode steps. The last generated token is never decoded, so ``n_eval`` is
+    usually ``completion_tokens - 1``. ``decode_tokens_per_s`` is ``n_eval`` per second of
+    ``eval_ms`` (None without decode steps). ``ttft_ms`` is the prompt pass: llama.cpp samples
+    the first token from the prompt pass's last logits, so that token is ready as soon as the
+    pass ends (streaming SmolLM2, the first chunk arrived within 2 ms of ``prompt_eval_ms``).
+    ``top_logprobs`` holds, per generated token, the requested number of most likely tokens
+    with their log-probabilities, when asked for.
+    """
+
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    finish_reason: str
+    prompt_eval_ms: float
+    n_prompt_eval: int
+    eval_ms: float
+    n_eval: int
+    decode_tokens_per_s: float | None
+    ttft_ms: float
+    top_logprobs: list[dict[str, float]] | None = None
+
+
+class LlamaEngine:
+    """One loaded model. Not thread-safe: one call at a time.
+
+    ``logits_all=True`` is needed only for ``top_logprobs`` in :meth:`generate` (llama-cpp-python
+    keeps per-position logits only then); scoring works either way.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        n_ctx: int = 2048,
+        n_threads: int | None = None,
+        seed: int = 42,
+        logits_all: bool = False,
+    ) -> None:
+        from llama_cpp import Llama
+
+        require_gguf_magic(path)
+        self.path = Path(path)
+        self.seed = seed
+        self.logits_all = logits_all
+        self._llm = Llama(
+            model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, seed=seed, logits_all=logits_all, verbose=False
+        )
+        self._forcer = TeacherForcer(self._llm)
+        if logits_all:
+            self._reserve_output_rows()
+
+    def __enter__(self) -> LlamaEngine:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def generate(
+        self,
+        prompt_or_messages: str | Messages,
+        max_tokens: int,
+        temperature: float = 0.0,
+        stop: Sequence[str] | None = None,
+        top_logprobs: int | None = None,
+        chat: bool = True,
+    ) -> EngineGeneration:
+        """Generate up to ``max_tokens`` tokens, greedily at temperature 0.
+
+        With ``chat`` the prompt (a string becomes one user message) is rendered by the GGUF's
+        chat template; otherwise the string is continued as plain text.
+        """
+        import llama_cpp
+
+        if top_logprobs and not self.logits_all:
+            raise ValueError("top_logprobs needs LlamaEngine(..., logits_all=True)")
+        if not chat and not isinstance(prompt_or_messages, str):
+            raise TypeError("plain completion (chat=False) needs a prompt string")
+        self._forcer.invalidate()
+        self._llm.reset()
+        llama_cpp.llama_synchronize(self._llm.ctx)
+        llama_cpp.llama_perf_context_reset(self._llm.ctx)
+        options: dict[str, Any] = dict(
+            SAMPLING_OPTIONS, max_tokens=max_tokens, temperature=temperature, stop=list(stop or []), seed=self.seed
+        )
+        if chat:
+            messages = (
+                [{"role": "user", "content": prompt_or_messages}]
+                if isinstance(prompt_or_messages, str)
+                else [dict(message) for message in prompt_or_messages]
+            )
+            response = self._llm.create_chat_completion(
+                messages, logprobs=bool(top_logprobs), top_logprobs=top_logprobs or None, **options
+            )
+            choice = response["choices"][0]
+            text = choice["message"]["content"] or ""
+            ranked = [
+                {entry["token"]: entry["logprob"] for entry in position["top_logprobs"]}
+                for position in (choice["logprobs"] or {}).get("content") or []
+            ]
+        else:
+            response = self._llm.create_completion(prompt_or_messages, logprobs=top_logprobs or None, **options)
+            choice = response["choices"][0]
+            text = choice["text"]
+            ranked = [position or {} for position in (choice["logprobs"] or {}).get("top_logprobs") or []]
+        perf = llama_cpp.llama_perf_context(self._llm.ctx)
+        return EngineGeneration(
+            text=text,
+            prompt_tokens=response["usage"]["prompt_tokens"],
+            completion_tokens=response["usage"]["completion_tokens"],
+            finish_reason=choice["finish_reason"] or "stop",
+            prompt_eval_ms=perf.t_p_eval_ms,
+            n_prompt_eval=perf.n_p_eval,
+            eval_ms=perf.t_eval_ms,
+            n_eval=perf.n_eval,
+            decode_tokens_per_s=perf.n_eval / perf.t_eval_ms * 1000.0 if perf.n_eval and perf.t_eval_ms > 0 else None,
+            ttft_ms=perf.t_p_eval_ms,
+            top_logprobs=[_top_k(position, top_logprobs) for position in ranked] if top_logprobs else None,
+        )
+
+    def loglikelihood(self, context: str, continuations: Sequence[str]) -> list[float]:
+        """Sum of the log-probabilities of each continuation's tokens given ``context``.
+
+        The context is evaluated once for all continuations; tokenization and boundary rules are
+        those of :mod:`.teacher_forcing`. An empty continuation scores 0.0.
+        """
+        import numpy as np
+
+        try:
+            return [
+                float(rows[np.arange(len(tokens)), tokens].sum())
+                for tokens, rows in self._forcer.continuation_logprobs(context, continuations)
+            ]
+        finally:
+            self._llm.reset()
+
+    def score_sequence(self, context: str, continuation: str, top_k: int) -> list[dict[str, float]]:
+        """Teacher-forced top-``top_k`` tokens and log-probabilities at each continuation position.
+
+        Position ``i`` is the model's distribution before the continuation's token ``i``, whatever
+        the model would have generated there, so two variants scored on the same text can be
+        compared position by position (KL divergence, top-1 agreement). Keys are token texts as
+        llama-cpp-python renders them; when two tokens render alike the more likely one is kept.
+        """
+        import numpy as np
+
+        try:
+            [(_, rows)] = self._forcer.continuation_logprobs(context, [continuation])
+        finally:
+            self._llm.reset()
+        best = np.argsort(-rows, axis=1)[:, :top_k]
+        return [
+            _top_k({self._token_text(int(token)): float(row[token]) for token in reversed(order)}, top_k)
+            for row, order in zip(rows, best)
+        ]
+
+    def close(self) -> None:
+        """Free the model and its context; the engine cannot be used afterwards."""
+        self._forcer.close()
+        self._llm.close()
+
+    @staticmethod
+    def engine_version() -> dict[str, str]:
+        """Versions for a run manifest: the llama-cpp-python package and llama.cpp's system info
+        (the CPU features and backends the native library was built with)."""
+        import llama_cpp
+
+        return {
+            "llama_cpp_python": llama_cpp.__version__,
+            "system_info": llama_cpp.llama_print_system_info().decode("utf-8", errors="replace").strip(),
+        }
+
+    def _reserve_output_rows(self) -> None:
+        """Decode one full batch with every row's logits requested, once, at load.
+
+        llama.cpp grows its logits buffer when a decode needs more output rows than any before,
+        and the growth synchronizes in the middle of the decode, so that prompt pass is missing
+        from the performance counters. With ``logits_all`` every prompt row is an output row,
+        so without this each prompt longer than all earlier ones would report a near-zero
+        prompt time. No decode ever needs more rows than one batch.
+        """
+        self._llm.eval([0] * self._llm.n_batch)
+        self._llm.reset()
+
+    def _token_text(self, token: int) -> str:
+        return self._llm.detokenize([token]).decode("utf-8", errors="ignore")
+
+
+def _top_k(logprobs: Mapping[str, float], k: int) -> dict[str, float]:
+    """The ``k`` most likely entries, most likely first, as plain floats."""
+    ranked = sorted(logprobs.items(), key=lambda item: item[1], reverse=True)[:k]
+    return {token: float(logprob) for token, logprob in ranked}

@@ -1,0 +1,82 @@
+"""Shared fixtures: a loaded plugin host, config writing and in-process CLI calls."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from qframe.config import structure_experiment
+from qframe.plugins import PluginHost, reset_host
+from qframe.session import Outcome, execute, new_session
+
+ROOT = Path(__file__).resolve().parents[1]
+
+MOCK_LADDER = """
+[experiment]
+name = "mock-ladder"
+seed = 42
+max_tokens = 32
+
+[ladder]
+backend = "mock"
+model = "tiny-{quant}"
+quants = ["F16", "Q8_0", "Q4_K_M", "Q2_K"]
+baseline = "F16"
+
+[[tasks]]
+name = "mock"
+limit = 200
+"""
+
+
+@pytest.fixture
+def host() -> PluginHost:
+    loaded = PluginHost()
+    loaded.load_entry_points()
+    return loaded
+
+
+@pytest.fixture
+def write_config(tmp_path: Path):
+    def write(text: str, name: str = "experiment.toml") -> Path:
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(text))
+        return path
+
+    return write
+
+
+@pytest.fixture
+def run_experiment(tmp_path: Path):
+    """Run a config dict in-process; returns (session, outcome)."""
+
+    def run(host: PluginHost, config: dict, run_id: str = "run") -> tuple[object, Outcome]:
+        session = new_session(structure_experiment(config), host, tmp_path / "runs", run_id)
+        return session, asyncio.run(execute(session, progress=False))
+
+    return run
+
+
+@pytest.fixture
+def cli(monkeypatch, capsys):
+    """Call ``qframe`` in-process: returns (exit code, stdout, stderr)."""
+
+    def call(*args: str) -> tuple[int, str, str]:
+        from qframe import cli as cli_module
+
+        reset_host()
+        monkeypatch.setattr(sys, "argv", ["qframe", *args])
+        code = 0
+        try:
+            cli_module.main()
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    yield call
+    reset_host()

@@ -1,0 +1,62 @@
+"""A third-party backend package, installed like any other, is discovered and usable by name."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "plugins"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    """Install the example and the broken package into a private site folder."""
+    target = tmp_path_factory.mktemp("site")
+    for package in ("qframe-example-backend", "qframe-broken-example"):
+        subprocess.run(
+            [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+             "--target", str(target), str(FIXTURES / package)],
+            check=True,
+            capture_output=True,
+        )
+    return target
+
+
+def _qframe(site: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(site))
+    return subprocess.run([sys.executable, "-m", "qframe", *args], env=env, cwd=cwd, capture_output=True, text=True)
+
+
+def test_example_backend_is_listed_beside_a_broken_plugin(site, tmp_path):
+    result = _qframe(site, "plugins", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "qframe-example-backend 1.2.3  backends: exq" in result.stdout
+    assert "qframe-mock" in result.stdout
+    assert "qframe-broken-example BROKEN" in result.stdout
+    assert "qframe_dependency_that_does_not_exist" in result.stderr
+
+
+def test_example_backend_runs_by_name(site, tmp_path):
+    config = tmp_path / "exq.toml"
+    config.write_text(
+        '[experiment]\nname = "exq"\nmax_tokens = 8\n'
+        '[ladder]\nbackend = "exq"\nmodel = "toy-{quant}"\nquants = ["EXQ8", "EXQ4"]\n'
+        '[[tasks]]\nname = "mock"\nlimit = 5\n'
+    )
+    result = _qframe(site, "run", str(config), "--run-id", "r", "--no-progress", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((tmp_path / "runs" / "r" / "manifest.json").read_text())
+    assert manifest["variants"]["EXQ4"]["engine"] == "exq 1.2.3"
+    assert manifest["plugins"]["qframe-example-backend"] == "1.2.3"
+    assert manifest["counts"] == {"items": 10, "errors": 0}
+
+
+def test_strict_mode_refuses_to_start_with_the_broken_plugin(site, tmp_path):
+    result = _qframe(site, "--strict", "plugins", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "qframe-broken-example" in result.stderr
