@@ -8,13 +8,12 @@ import sys
 
 import numpy as np
 import pytest
+from qframe.analysis import stats
 from scipy import stats as scipy_stats
 from statsmodels.stats.contingency_tables import mcnemar as statsmodels_mcnemar
 from statsmodels.stats.inter_rater import cohens_kappa as statsmodels_kappa
 from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.weightstats import ttost_paired
-
-from qframe.analysis import stats
 
 RNG = np.random.default_rng(2024)
 BASELINE = RNG.normal(0.70, 0.10, size=300)
@@ -37,8 +36,7 @@ def paired_binary(b01: int, b10: int, both_right: int = 30, both_wrong: int = 10
 
 def test_importing_the_module_loads_no_numerical_library() -> None:
     code = (
-        "import sys, qframe.analysis.stats; "
-        "print([m for m in ('numpy', 'scipy', 'statsmodels') if m in sys.modules])"
+        "import sys, qframe.analysis.stats; print([m for m in ('numpy', 'scipy', 'statsmodels') if m in sys.modules])"
     )
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == "[]"
@@ -222,9 +220,7 @@ def test_cluster_bootstrap_needs_one_cluster_per_item() -> None:
 def test_paired_t_test_matches_scipy() -> None:
     result = stats.paired_t_test(BASELINE, VARIANT)
     expected = scipy_stats.ttest_rel(VARIANT, BASELINE)
-    assert (result.statistic, result.p_value, result.df) == pytest.approx(
-        (expected.statistic, expected.pvalue, 299)
-    )
+    assert (result.statistic, result.p_value, result.df) == pytest.approx((expected.statistic, expected.pvalue, 299))
 
 
 def test_welch_t_test_matches_scipy() -> None:
@@ -366,7 +362,8 @@ def test_pairing_with_uncorrelated_arms_gives_the_unpaired_mde() -> None:
 
 
 @pytest.mark.parametrize(
-    "arguments", [dict(n=1, baseline_rate=0.5), dict(n=100, baseline_rate=1.0), dict(n=100, baseline_rate=0.5, power=1.2)]
+    "arguments",
+    [{"n": 1, "baseline_rate": 0.5}, {"n": 100, "baseline_rate": 1.0}, {"n": 100, "baseline_rate": 0.5, "power": 1.2}],
 )
 def test_mde_rejects_impossible_designs(arguments: dict) -> None:
     with pytest.raises(ValueError):
@@ -381,7 +378,12 @@ JUDGE_B = ["refused"] * 34 + ["complied"] * 6 + ["complied"] * 41 + ["partial"] 
 
 def test_kappa_matches_statsmodels() -> None:
     result = stats.cohen_kappa(JUDGE_A, JUDGE_B)
-    table = np.array([[result.confusion[(x, y)] for y in ("refused", "complied", "partial")] for x in ("refused", "complied", "partial")])
+    table = np.array(
+        [
+            [result.confusion[(x, y)] for y in ("refused", "complied", "partial")]
+            for x in ("refused", "complied", "partial")
+        ]
+    )
     assert result.kappa == pytest.approx(statsmodels_kappa(table).kappa)
     assert result.agreement == pytest.approx((34 + 41 + 12) / 100)
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import math
 
 import pytest
-
-from qframe_classifiers.cliff import Rung, Thresholds as LadderThresholds, find_cliffs, step_returns
+from qframe_classifiers.cliff import Rung, find_cliffs, step_returns
+from qframe_classifiers.cliff import Thresholds as LadderThresholds
 from qframe_classifiers.deployment import (
     DeploymentRole,
     DeploymentRow,
     FormatEvidence,
-    Thresholds as DeploymentThresholds,
     conservative_floor,
     deployment_protocol,
     deployment_role,
@@ -20,8 +19,11 @@ from qframe_classifiers.deployment import (
     passes_floor_test,
     summarise_format,
 )
-from qframe_classifiers.quality_tier import QualityTier, Thresholds as TierThresholds, quality_tier
-from qframe_classifiers.safety_regime import SafetyRegime, Thresholds as RegimeThresholds, safety_regime
+from qframe_classifiers.deployment import Thresholds as DeploymentThresholds
+from qframe_classifiers.quality_tier import QualityTier, quality_tier
+from qframe_classifiers.quality_tier import Thresholds as TierThresholds
+from qframe_classifiers.safety_regime import SafetyRegime, safety_regime
+from qframe_classifiers.safety_regime import Thresholds as RegimeThresholds
 
 # --- quality tier ------------------------------------------------------------------------------
 
@@ -288,7 +290,8 @@ def test_rows_needing_review() -> None:
     near_danger = deployment_row("mistral-7b", "Q2_K", -11.36, -2.12)
     divergent = deployment_row("mistral-7b", "Q6_K", 0.5, 0.0, gap_pp=67.7)
     clean = deployment_row("phi-2", "Q6_K", 0.5, 0.0, gap_pp=19.9)
-    assert needs_review(near_danger) and not is_reject_row(near_danger)
+    assert needs_review(near_danger)
+    assert not is_reject_row(near_danger)
     assert needs_review(divergent)
     assert not needs_review(clean)
     assert needs_review(clean, DeploymentThresholds(measurement_divergence_pp=15.0))
@@ -341,11 +344,50 @@ def test_deployment_protocol_rejects_inconsistent_rows() -> None:
 
 # seed 000 §8.1-8.5: benchmark delta (pp vs baseline) per level, highest precision first.
 PUBLISHED_LADDERS = {
-    "llama3.1-8b": [("Q8_0", 0.0), ("Q6_K", -1.6), ("Q5_K_M", -1.6), ("Q4_K_M", -2.7), ("Q3_K_S", -2.5), ("Q2_K", -14.2)],
-    "llama3.2-1b": [("FP16", 0.0), ("Q8_0", 1.2), ("Q6_K", 0.0), ("Q5_K_M", 0.2), ("Q4_K_M", -2.3), ("Q3_K_S", -9.5), ("Q2_K", -16.1)],
-    "llama3.2-3b": [("FP16", 0.0), ("Q8_0", 0.4), ("Q6_K", -0.6), ("Q5_K_M", -0.8), ("Q4_K_M", -0.4), ("Q3_K_S", -10.1), ("Q2_K", -13.0)],
-    "phi-2": [("FP16", 0.0), ("Q8_0", -1.6), ("Q6_K", -1.2), ("Q5_K_M", 0.6), ("Q4_K_M", -1.8), ("Q3_K_S", -0.4), ("Q2_K", -11.3)],
-    "qwen2.5-1.5b": [("FP16", 0.0), ("Q8_0", -1.2), ("Q6_K", -1.2), ("Q5_K_M", -0.4), ("Q4_K_M", -4.1), ("Q3_K_S", -12.2), ("Q2_K", -40.6)],
+    "llama3.1-8b": [
+        ("Q8_0", 0.0),
+        ("Q6_K", -1.6),
+        ("Q5_K_M", -1.6),
+        ("Q4_K_M", -2.7),
+        ("Q3_K_S", -2.5),
+        ("Q2_K", -14.2),
+    ],
+    "llama3.2-1b": [
+        ("FP16", 0.0),
+        ("Q8_0", 1.2),
+        ("Q6_K", 0.0),
+        ("Q5_K_M", 0.2),
+        ("Q4_K_M", -2.3),
+        ("Q3_K_S", -9.5),
+        ("Q2_K", -16.1),
+    ],
+    "llama3.2-3b": [
+        ("FP16", 0.0),
+        ("Q8_0", 0.4),
+        ("Q6_K", -0.6),
+        ("Q5_K_M", -0.8),
+        ("Q4_K_M", -0.4),
+        ("Q3_K_S", -10.1),
+        ("Q2_K", -13.0),
+    ],
+    "phi-2": [
+        ("FP16", 0.0),
+        ("Q8_0", -1.6),
+        ("Q6_K", -1.2),
+        ("Q5_K_M", 0.6),
+        ("Q4_K_M", -1.8),
+        ("Q3_K_S", -0.4),
+        ("Q2_K", -11.3),
+    ],
+    "qwen2.5-1.5b": [
+        ("FP16", 0.0),
+        ("Q8_0", -1.2),
+        ("Q6_K", -1.2),
+        ("Q5_K_M", -0.4),
+        ("Q4_K_M", -4.1),
+        ("Q3_K_S", -12.2),
+        ("Q2_K", -40.6),
+    ],
 }
 
 
@@ -356,7 +398,11 @@ def ladder(model: str) -> list[Rung]:
 # seed 000 §8.6: the three models whose published cliff is one step of at least 9pp.
 @pytest.mark.parametrize(
     ("model", "higher", "lower", "size"),
-    [("llama3.1-8b", "Q3_K_S", "Q2_K", 11.7), ("llama3.2-3b", "Q4_K_M", "Q3_K_S", 9.7), ("phi-2", "Q3_K_S", "Q2_K", 10.9)],
+    [
+        ("llama3.1-8b", "Q3_K_S", "Q2_K", 11.7),
+        ("llama3.2-3b", "Q4_K_M", "Q3_K_S", 9.7),
+        ("phi-2", "Q3_K_S", "Q2_K", 10.9),
+    ],
 )
 def test_find_cliffs_reproduces_the_published_cliffs(model: str, higher: str, lower: str, size: float) -> None:
     cliffs = find_cliffs(ladder(model))
@@ -389,7 +435,11 @@ LLAMA_8B_WITH_COSTS = [
 
 def test_step_returns_reproduce_the_published_gains_and_costs() -> None:
     # seed 000 §14.1, llama3.1-8b rows: bench gain (pp) and cost increase (%) per step up.
-    published = {("Q4_K_M", "Q5_K_M"): (1.0, 8.8), ("Q3_K_S", "Q4_K_M"): (-0.2, 58.7), ("Q2_K", "Q3_K_S"): (11.8, -13.3)}
+    published = {
+        ("Q4_K_M", "Q5_K_M"): (1.0, 8.8),
+        ("Q3_K_S", "Q4_K_M"): (-0.2, 58.7),
+        ("Q2_K", "Q3_K_S"): (11.8, -13.3),
+    }
     steps = {(step.lower_level, step.higher_level): step for step in step_returns(LLAMA_8B_WITH_COSTS)}
     for key, (gain, cost_increase) in published.items():
         assert steps[key].gain_pp == pytest.approx(gain, abs=0.05)
@@ -412,4 +462,6 @@ def test_a_small_gain_that_also_saves_cost_is_not_diminishing() -> None:
 def test_without_costs_the_gain_alone_decides() -> None:
     small, large = step_returns([Rung("Q8_0", 61.0), Rung("Q6_K", 60.0), Rung("Q4_K_M", 55.0)])
     assert (small.cost_increase_pct, small.diminishing, large.diminishing) == (None, True, False)
-    assert not step_returns([Rung("Q8_0", 61.0), Rung("Q6_K", 60.0)], LadderThresholds(diminishing_gain_pp=0.5))[0].diminishing
+    assert not step_returns([Rung("Q8_0", 61.0), Rung("Q6_K", 60.0)], LadderThresholds(diminishing_gain_pp=0.5))[
+        0
+    ].diminishing

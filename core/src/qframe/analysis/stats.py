@@ -220,9 +220,7 @@ def cluster_bootstrap_delta(
 
     a_values, b_values = _paired(a, b)
     if len(clusters) != a_values.size:
-        raise ValueError(
-            f"clusters must name one cluster per item: {len(clusters)} labels, {a_values.size} items"
-        )
+        raise ValueError(f"clusters must name one cluster per item: {len(clusters)} labels, {a_values.size} items")
     cluster_of_item, cluster_names = _codes(clusters)
     n_clusters = len(cluster_names)
     difference = b_values - a_values
@@ -276,9 +274,7 @@ def welch_t_test(a: ArrayLike, b: ArrayLike) -> TTestResult:
     return TTestResult(float(result.statistic), float(result.pvalue), float(result.df))
 
 
-def tost_paired(
-    a: ArrayLike, b: ArrayLike, margin: float = 0.01, alpha: float = 0.05
-) -> TostResult:
+def tost_paired(a: ArrayLike, b: ArrayLike, margin: float = 0.01, alpha: float = 0.05) -> TostResult:
     """Paired TOST: is the mean difference ``b - a`` shown to lie inside ``(-margin, +margin)``?
 
     Equivalence is a claim of its own: a difference test that fails to reject does not make
@@ -349,13 +345,11 @@ def cohens_d(a: ArrayLike, b: ArrayLike) -> float:
     ratio is undefined: the result is 0.0 for equal means, otherwise infinity of the
     difference's sign.
     """
-    import numpy as np
-
     a_values = _outcomes(a, "a", minimum=2)
     b_values = _outcomes(b, "b", minimum=2)
-    pooled_variance = (
-        (a_values.size - 1) * a_values.var(ddof=1) + (b_values.size - 1) * b_values.var(ddof=1)
-    ) / (a_values.size + b_values.size - 2)
+    pooled_variance = ((a_values.size - 1) * a_values.var(ddof=1) + (b_values.size - 1) * b_values.var(ddof=1)) / (
+        a_values.size + b_values.size - 2
+    )
     return _standardised(float(b_values.mean() - a_values.mean()), math.sqrt(pooled_variance))
 
 
@@ -370,9 +364,7 @@ def cohens_d_paired(a: ArrayLike, b: ArrayLike) -> float:
     return _standardised(float(difference.mean()), float(difference.std(ddof=1)))
 
 
-def mde_continuous(
-    n: int, sd: float, alpha: float = 0.05, power: float = 0.8, paired: bool = False
-) -> float:
+def mde_continuous(n: int, sd: float, alpha: float = 0.05, power: float = 0.8, paired: bool = False) -> float:
     """Smallest true difference in means a two-sided z-test detects with the given power.
 
     Normal approximation, on the outcome's own scale: with ``sd=1`` the result is Cohen's d.
@@ -550,7 +542,7 @@ def _percentile_interval(resampled: numpy.ndarray, confidence: float) -> tuple[f
 
 
 def _kappa(tables: numpy.ndarray, k: int) -> tuple[numpy.ndarray, numpy.ndarray]:
-    """Kappa and observed agreement of each row of ``tables``, a flattened k×k count table."""
+    """Kappa and observed agreement of each row of ``tables``, a flattened k-by-k count table."""
     import numpy as np
 
     counts = tables.reshape(-1, k, k)

@@ -65,8 +65,6 @@ def safety_regime(
             return SafetyRegime.HIDDEN_DANGER
         if at_least(quality, thresholds.near_hidden_danger_quality_pp):
             return SafetyRegime.NEAR_HIDDEN_DANGER
-    if at_most(quality, thresholds.over_refusal_quality_pp) and at_least(
-        refusal, thresholds.over_refusal_refusal_pp
-    ):
+    if at_most(quality, thresholds.over_refusal_quality_pp) and at_least(refusal, thresholds.over_refusal_refusal_pp):
         return SafetyRegime.OVER_REFUSAL
     return SafetyRegime.NEUTRAL
