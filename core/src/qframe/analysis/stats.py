@@ -191,7 +191,8 @@ def paired_bootstrap_delta(
     """Mean paired difference ``b - a`` with a percentile bootstrap interval over items.
 
     Items are resampled with replacement and both arms follow the same draw, so the interval
-    keeps the variance reduction that pairing buys.
+    keeps the variance reduction that pairing buys. The resampling is done here rather than by
+    ``scipy.stats.bootstrap`` so that all variants compared on the same items share one draw.
     """
     a_values, b_values = _paired(a, b)
     difference = b_values - a_values
@@ -517,7 +518,8 @@ def _resample_weights(n: int, n_resamples: int, seed: int) -> numpy.ndarray:
     Counting the draws turns every resampled sum into one matrix product with these weights,
     which is what makes a bootstrap over thousands of items and resamples take milliseconds.
     The array is cached (read-only) because every variant of an analysis resamples the same
-    items with the same seed.
+    items with the same seed; it takes ``8 * n_resamples * n`` bytes (16 MB for 1,000 items and
+    2,000 resamples).
     """
     import numpy as np
 
