@@ -75,7 +75,7 @@ def rescore(host: PluginHost, run_dir: Path) -> None:
     session = open_session(run_dir, host)
     samples, _, defaults = load_tasks(session)
     items = scoring_items(session.experiment, samples, session.store.read("generations").to_pylist())
-    metrics = metrics_by_task(session.experiment, defaults)
+    metrics = metrics_by_task(session.experiment, defaults, host)
     written = asyncio.run(run_scoring(session.experiment, host, session.store, items, metrics, redo=True))
     click.echo(f"{written} scores written", err=True)
     for path in render_reports(session):

@@ -185,7 +185,7 @@ async def _execute(session: Session, progress: bool) -> Outcome:
         result = await stage.run(units)
     generations = session.store.read("generations").to_pylist()
     scored = scoring_items(experiment, samples, generations)
-    await run_scoring(experiment, session.host, session.store, scored, metrics_by_task(experiment, default_metrics))
+    await run_scoring(experiment, session.host, session.store, scored, metrics_by_task(experiment, default_metrics, session.host))
     await run_judging(experiment, session.host, session.store, scored, session.backend_for)
     reports = render_reports(session)
     errors = sum(1 for row in generations if row["error"] is not None)

@@ -39,10 +39,19 @@ def scoring_items(
     ]
 
 
-def metrics_by_task(experiment: Experiment, default_metrics: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
-    """Metric names per task id: the task's defaults plus every metric the config names."""
+def metrics_by_task(
+    experiment: Experiment, default_metrics: Mapping[str, Sequence[str]], host: PluginHost
+) -> dict[str, list[str]]:
+    """Metric names per task id: the task's installed defaults plus every metric the config names.
+
+    A task's default metric whose plugin is not installed is skipped (the config's own metric
+    names were checked when it loaded).
+    """
     configured = [metric.name for metric in experiment.metrics]
-    return {task: list(dict.fromkeys([*defaults, *configured])) for task, defaults in default_metrics.items()}
+    return {
+        task: list(dict.fromkeys([*(m for m in defaults if host.has("metrics", m)), *configured]))
+        for task, defaults in default_metrics.items()
+    }
 
 
 def _item_key(item: ScoringItem) -> ItemKey:

@@ -133,7 +133,7 @@ class MockBackend:
         total = int(match.group(1)) + int(match.group(2))
         if _unit(self.model, prompt, "knows") >= self.accuracy:
             total += 1 + int(_unit(self.model, prompt, "miss") * 9)
-        return f"The answer is {total}."
+        return str(total)
 
     def _token_logprobs(self, prompt: str, position: int, k: int) -> dict[str, float]:
         weights = [_unit(self.model, prompt, position, token) + 1e-3 for token in _WORDS[:k]]

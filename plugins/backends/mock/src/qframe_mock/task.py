@@ -18,11 +18,13 @@ class MockTask:
 
     name = "mock"
     mode = "generate"
-    default_metrics: tuple[str, ...] = ()
+    default_metrics: tuple[str, ...] = ("exact_match", "accuracy_raw")
 
     def __init__(self, options: Mapping[str, Any]) -> None:
         self.size = int(options["n"]) if "n" in options else None
         self.mode = str(options.get("mode", "generate"))
+        if self.mode == "loglikelihood":
+            self.default_metrics = ("accuracy_raw",)
 
     def samples(self, limit: int | None, seed: int) -> list[Sample]:
         size = self.size or limit or 100

@@ -1,0 +1,24 @@
+"""Registers the text metrics. rouge-score and sacrebleu load on first use."""
+
+from __future__ import annotations
+
+from qframe.hookspecs import hookimpl
+
+DESCRIPTIONS = {
+    "rouge_l": "ROUGE-L F-measure against the reference (rouge-score, stemmed)",
+    "bleu": "sentence BLEU against the reference, 0-1 (sacrebleu)",
+    "exact_match": "1 if the output equals the reference (stripped, case-folded)",
+    "length_ratio": "output words / reference words",
+    "output_length": "shorter / longer word count of output and reference",
+    "repetition": "unique 4-grams / all 4-grams of the output",
+    "accuracy_raw": "multiple choice: the whole output is the right label",
+    "accuracy_rescored": "multiple choice: the right label read by the rescoring patterns",
+}
+
+
+@hookimpl
+def qframe_register_metrics(register) -> None:
+    from qframe_metrics_text.metrics import METRIC_NAMES, factory_for
+
+    for name in METRIC_NAMES:
+        register(name, factory_for(name), DESCRIPTIONS[name])
