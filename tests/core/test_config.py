@@ -56,7 +56,7 @@ MALFORMED = [
     ('[experiment]\nname = "x"' + TASK + '\n[[variants]]\nid = "a"\nbackend = "mock"\nmodel = "m"\n[[variants]]\nid = "a"\nbackend = "mock"\nmodel = "n"',
      "variants[1].id: duplicate variant id 'a'"),
     ('[experiment]\nname = "x"' + TASK + '\n[[variants]]\nid = "a"\nbackend = "mock"\nmodel = "m"\nbaseline = true\n[[variants]]\nid = "b"\nbackend = "mock"\nmodel = "n"\nbaseline = true',
-     "variants: more than one baseline (a, b)"),
+     "variants: more than one baseline (a, b); mark exactly one"),
     ('[experiment]\nname = "x"' + LADDER + TASK + '\n[schedule]\nmode = "random"', "schedule.mode: invalid value; allowed: 'sequential', 'round_robin'"),
     ('[experiment]\nname = "x"' + LADDER + TASK + "\n[schedule]\nblock_size = 0", "schedule.block_size: must be > 0"),
     ('[experiment]\nname = "x"' + LADDER + TASK + '\n[concurrency]\nmock = "many"', "concurrency.mock: expected int"),
@@ -85,19 +85,38 @@ def test_the_issue_example_structures(write_config, host):
     variants = experiment.resolved_variants()
     assert [v.id for v in variants] == ["F16", "Q8_0", "Q4_K_M", "Q2_K"]
     assert [v.model for v in variants] == ["tiny-F16", "tiny-Q8_0", "tiny-Q4_K_M", "tiny-Q2_K"]
-    assert experiment.baseline.id == "F16"
+    assert experiment.baselines() == {"F16": "F16", "Q8_0": "F16", "Q4_K_M": "F16", "Q2_K": "F16"}
     assert experiment.experiment.seed == 42 and experiment.experiment.temperature == 0.0
     assert experiment.experiment.max_tokens == 32
     assert experiment.tasks[0].limit == 200
 
 
-def test_defaults_and_first_variant_as_baseline():
-    config = tomllib.loads(BASE)
-    experiment = structure_experiment(config)
+def test_defaults():
+    experiment = structure_experiment(tomllib.loads(BASE))
     assert experiment.experiment.seed == 42
     assert experiment.experiment.max_tokens == 256
     assert experiment.schedule.mode == "sequential"
-    assert experiment.baseline.id == "F16"
+
+
+@pytest.mark.parametrize(
+    ("quants", "expected"),
+    [(["Q4_0", "F16", "Q8_0"], "F16"), (["Q4_0", "Q8_0"], "Q8_0"), (["Q4_0", "Q2_K"], "Q4_0"), (["Q4_0", "BF16"], "BF16")],
+)
+def test_unmarked_baseline_prefers_full_precision_then_q8(quants, expected):
+    text = BASE.replace('quants = ["F16", "Q4_0"]', f"quants = {quants}")
+    experiment = structure_experiment(tomllib.loads(text))
+    assert set(experiment.baselines().values()) == {expected}
+
+
+def test_each_model_family_has_its_own_baseline():
+    text = (
+        '[experiment]\nname = "x"\n[[tasks]]\nname = "mock"\n'
+        '[ladder]\nbackend = "mock"\nmodel = "a-{quant}"\nquants = ["Q4_0", "Q8_0"]\nfamily = "a"\n'
+        '[[variants]]\nid = "b-f16"\nbackend = "mock"\nmodel = "b"\nquant = "F16"\nfamily = "b"\n'
+        '[[variants]]\nid = "b-awq"\nbackend = "mock"\nmodel = "b-awq"\nquant = "AWQ"\nfamily = "b"\n'
+    )
+    experiment = structure_experiment(tomllib.loads(text))
+    assert experiment.baselines() == {"b-f16": "b-f16", "b-awq": "b-f16", "a/Q4_0": "a/Q8_0", "a/Q8_0": "a/Q8_0"}
 
 
 def test_metrics_accept_names_or_tables():

@@ -102,7 +102,8 @@ def validate(host: PluginHost, config: Path) -> None:
 
     experiment = load_experiment(config, host)
     variants = experiment.resolved_variants()
-    click.echo(f"ok: {len(variants)} variants (baseline {experiment.baseline.id}), {len(experiment.tasks)} tasks")
+    baselines = ", ".join(v.id for v in variants if v.baseline)
+    click.echo(f"ok: {len(variants)} variants (baseline {baselines}), {len(experiment.tasks)} tasks")
 
 
 @cli.command()

@@ -71,6 +71,7 @@ class LadderSection:
     model: str
     quants: list[str] = attrs.field(validator=_non_empty)
     baseline: str | None = None
+    family: str = ""
     options: Options = attrs.Factory(dict)
 
 
@@ -153,9 +154,11 @@ class Experiment:
         """Explicit variants plus the ladder expanded, with exactly one baseline."""
         return _resolve_variants(self)
 
-    @property
-    def baseline(self) -> VariantSection:
-        return next(v for v in self.resolved_variants() if v.baseline)
+    def baselines(self) -> dict[str, str]:
+        """Variant id -> id of the baseline of its family."""
+        variants = self.resolved_variants()
+        baseline_of_family = {v.family: v.id for v in variants if v.baseline}
+        return {v.id: baseline_of_family[v.family] for v in variants}
 
 
 # --------------------------------------------------------------------------------------------
@@ -276,7 +279,17 @@ def load_experiment(path: Path, host: PluginHost | None = None) -> Experiment:
 # --------------------------------------------------------------------------------------------
 
 
+BASELINE_PREFERENCE: tuple[str, ...] = ("F32", "FP32", "BF16", "F16", "FP16", "Q8_0")
+"""Quant labels chosen as a family's baseline, in order, when none is marked."""
+
+
 def _resolve_variants(experiment: Experiment) -> list[VariantSection]:
+    """Explicit variants plus the ladder, each model family with exactly one baseline.
+
+    A family is one model at several precisions (``family``, default ``""``: a single model).
+    Its baseline is the variant marked ``baseline``, else the first of FP32/BF16/FP16/Q8_0
+    present, else its first variant.
+    """
     variants = list(experiment.variants)
     ladder = experiment.ladder
     if ladder is not None:
@@ -285,16 +298,15 @@ def _resolve_variants(experiment: Experiment) -> list[VariantSection]:
         if ladder.baseline is not None and ladder.baseline not in ladder.quants:
             allowed = ", ".join(ladder.quants)
             raise ConfigError(f"ladder.baseline: {ladder.baseline!r} is not in ladder.quants; allowed: {allowed}")
-        baseline = ladder.baseline or ladder.quants[0]
-        has_explicit_baseline = any(v.baseline for v in variants)
         for quant in ladder.quants:
             variants.append(
                 VariantSection(
-                    id=quant,
+                    id=quant if not ladder.family else f"{ladder.family}/{quant}",
                     backend=ladder.backend,
                     model=ladder.model.replace("{quant}", quant),
                     quant=quant,
-                    baseline=(quant == baseline and not has_explicit_baseline),
+                    baseline=quant == ladder.baseline,
+                    family=ladder.family,
                     options=dict(ladder.options),
                 )
             )
@@ -305,12 +317,24 @@ def _resolve_variants(experiment: Experiment) -> list[VariantSection]:
         if variant.id in seen:
             raise ConfigError(f"variants[{index}].id: duplicate variant id {variant.id!r}")
         seen.add(variant.id)
-    baselines = [v.id for v in variants if v.baseline]
-    if len(baselines) > 1:
-        raise ConfigError(f"variants: more than one baseline ({', '.join(baselines)}); mark exactly one")
-    if not baselines:
-        variants[0] = attrs.evolve(variants[0], baseline=True)
+    families: dict[str, list[int]] = {}
+    for index, variant in enumerate(variants):
+        families.setdefault(variant.family, []).append(index)
+    for family, members in families.items():
+        marked = [variants[i].id for i in members if variants[i].baseline]
+        if len(marked) > 1:
+            where = f"family {family!r}" if family else "variants"
+            raise ConfigError(f"{where}: more than one baseline ({', '.join(marked)}); mark exactly one")
+        if not marked:
+            chosen = _preferred_baseline([variants[i] for i in members])
+            position = next(i for i in members if variants[i].id == chosen.id)
+            variants[position] = attrs.evolve(chosen, baseline=True)
     return variants
+
+
+def _preferred_baseline(members: list[VariantSection]) -> VariantSection:
+    by_quant = {variant.quant.upper(): variant for variant in members}
+    return next((by_quant[q] for q in BASELINE_PREFERENCE if q in by_quant), members[0])
 
 
 def _check_unique_task_ids(experiment: Experiment) -> None:

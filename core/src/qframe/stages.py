@@ -23,9 +23,9 @@ def scoring_items(
 ) -> list[ScoringItem]:
     """Successful generations as scoring items, each with the baseline's row for its key."""
     samples = {(task, sample.id): sample for task, items in samples_by_task.items() for sample in items}
-    baseline_id = experiment.baseline.id
+    baseline_of = experiment.baselines()
     ok_rows = [row for row in generations if row.get("error") is None and (row["task"], row["sample_id"]) in samples]
-    baseline_rows = {(r["task"], r["sample_id"], r["repetition"]): r for r in ok_rows if r["variant"] == baseline_id}
+    by_key = {(r["variant"], r["task"], r["sample_id"], r["repetition"]): r for r in ok_rows}
     return [
         ScoringItem(
             variant=row["variant"],
@@ -33,7 +33,7 @@ def scoring_items(
             sample=samples[(row["task"], row["sample_id"])],
             repetition=row["repetition"],
             row=row,
-            baseline_row=baseline_rows.get((row["task"], row["sample_id"], row["repetition"])),
+            baseline_row=by_key.get((baseline_of.get(row["variant"]), row["task"], row["sample_id"], row["repetition"])),
         )
         for row in ok_rows
     ]
