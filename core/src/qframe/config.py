@@ -135,6 +135,29 @@ class StoreSection:
 
 
 @attrs.define
+class AnalysisSection:
+    """Settings of the analysis stage; every threshold is printed in the report."""
+
+    benchmark_metric: str = "accuracy_rescored"
+    equivalence_margin_pp: float = attrs.field(default=1.0, validator=_positive)
+    confidence: float = 0.95
+    alpha: float = 0.05
+    power: float = 0.8
+    bootstrap_resamples: int = attrs.field(default=2000, validator=_positive)
+    context_length: int = attrs.field(default=2048, validator=_positive)
+    memory_overhead: float = attrs.field(default=1.1, validator=_positive)
+    kv_bytes_per_element: float = attrs.field(default=2.0, validator=_positive)
+    memory_tiers_gb: list[float] = attrs.Factory(lambda: [2.0, 4.0, 8.0, 12.0, 16.0, 24.0, 48.0, 80.0])
+    hourly_price_usd: float = attrs.field(default=0.035, validator=_non_negative)
+
+    def __attrs_post_init__(self) -> None:
+        for name in ("confidence", "alpha", "power"):
+            value = getattr(self, name)
+            if not 0 < value < 1:
+                raise FieldValueError(name, f"must be between 0 and 1, got {value}")
+
+
+@attrs.define
 class Experiment:
     experiment: ExperimentSection
     tasks: list[TaskSection] = attrs.field(validator=_non_empty)
@@ -148,7 +171,7 @@ class Experiment:
     concurrency: dict[str, int] = attrs.Factory(dict)
     retry: RetrySection = attrs.Factory(RetrySection)
     store: StoreSection = attrs.Factory(StoreSection)
-    analysis: Options = attrs.Factory(dict)
+    analysis: AnalysisSection = attrs.Factory(AnalysisSection)
 
     def resolved_variants(self) -> list[VariantSection]:
         """Explicit variants plus the ladder expanded, with exactly one baseline."""

@@ -155,6 +155,10 @@ class PluginHost:
     def names(self, kind: str) -> list[str]:
         return sorted(self._registry[kind])
 
+    def in_registration_order(self, kind: str) -> list[str]:
+        """Names in the order plugins registered them (classifiers may build on earlier labels)."""
+        return list(self._registry[kind])
+
     def registrations(self, kind: str) -> list[Registration]:
         return [self._registry[kind][name] for name in self.names(kind)]
 

@@ -29,6 +29,7 @@ class Sample:
     ``prompt`` is the user turn (or the whole text in completion mode). Multiple-choice items
     carry ``choices`` (labels in ``choice_labels``) and the correct label in ``answer``; for
     loglikelihood scoring ``context`` is scored once and each of ``continuations`` after it.
+    ``group`` is the cluster an item belongs to (e.g. its MMLU subject) for cluster bootstraps.
     """
 
     id: str
@@ -40,6 +41,7 @@ class Sample:
     answer: str | None = None
     context: str | None = None
     continuations: tuple[str, ...] = ()
+    group: str | None = None
     metadata: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
 
 

@@ -51,6 +51,7 @@ def schema(table: str) -> pyarrow.Schema:
                 pa.field("model", pa.string()),
                 pa.field("quant", pa.string()),
                 pa.field("mode", pa.string()),
+                pa.field("group", pa.string()),
                 pa.field("prompt", pa.string()),
                 pa.field("text", pa.string()),
                 pa.field("prompt_tokens", pa.int32()),

@@ -165,6 +165,7 @@ class GenerationStage:
             "model": item.variant.model,
             "quant": item.variant.quant,
             "mode": item.mode,
+            "group": item.sample.group,
             "prompt": item.sample.context if item.mode == "loglikelihood" else item.sample.prompt,
             "completed_at": time.time(),
         }

@@ -21,7 +21,8 @@ from typing import Any
 import attrs
 
 import qframe
-from qframe.analysis.cells import build_cells
+from qframe.analysis.data import RunData
+from qframe.analysis.pipeline import analyse as analyse_run
 from qframe.config import (
     Experiment,
     PluginRef,
@@ -196,16 +197,13 @@ async def _execute(session: Session, progress: bool) -> Outcome:
 
 
 def analyse(session: Session) -> dict[str, Any]:
-    """Cells with classifier labels, from what the store holds now."""
-    cells = build_cells(
-        session.manifest, session.store.read("generations").to_pylist(), session.store.read("scores").to_pylist()
-    )
-    refs = session.experiment.classifiers or [PluginRef(name) for name in session.host.names("classifiers")]
-    for ref in refs:
-        classifier = session.host.get("classifiers", ref.name).factory(ref.options)
-        for cell, labels in zip(cells, classifier.classify(cells), strict=True):
-            cell.update(labels)
-    return {"cells": cells, "manifest": session.manifest}
+    """Cells, tests, labels and decisions from what the store holds now."""
+    refs = session.experiment.classifiers or [
+        PluginRef(name) for name in session.host.in_registration_order("classifiers")
+    ]
+    classifiers = [session.host.get("classifiers", ref.name).factory(ref.options) for ref in refs]
+    data = RunData.from_store(session.store, session.manifest)
+    return analyse_run(data, session.experiment.analysis, classifiers) | {"manifest": session.manifest}
 
 
 def render_reports(session: Session) -> list[Path]:

@@ -1,16 +1,34 @@
-"""Cells: one row of aggregates per variant, each compared with the baseline variant.
+"""Cells: one row of aggregates per variant, each compared with its family's baseline.
 
-A cell holds counts, the mean of every metric per task, performance from native and wall
-timings, the model facts from the manifest, and ``delta_<metric>`` against the baseline on the
-items both variants completed (paired). Classifiers add labels to cells; reporters render them.
+Columns (absent where a run has no data for them):
+
+- facts: ``variant``, ``family``, ``quant``, ``model``, ``baseline``, ``baseline_variant``,
+  ``size_bytes``, ``parameters``, ``bits_per_weight``, ``items``, ``errors``;
+- ``mean:<task>/<metric>`` and, for non-baselines, ``delta:<task>/<metric>`` (paired: the mean
+  of per-item differences on items both variants completed);
+- benchmark: ``benchmark_accuracy`` (the benchmark metric pooled over tasks),
+  ``benchmark_accuracy_raw``, ``benchmark_delta_pp``;
+- generation: ``key_metric_avg`` (per item, the mean of BERTScore, coherence and ROUGE-L that
+  were computed; then the mean over items) and ``generation_delta_pct`` (relative change against
+  the baseline on shared items);
+- fidelity: ``kl_mean``, ``kl_p99``, ``top1_agreement``, ``flip_rate``, ``flips_lost``,
+  ``flips_gained``, ``flips_net`` (benchmark items correct in one variant and not the other);
+- performance (see :func:`performance`) and resources (see :mod:`qframe.analysis.resources`).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import math
 from collections.abc import Mapping, Sequence
-from statistics import fmean, median
+from statistics import fmean, median, pstdev
 from typing import Any
+
+from qframe.analysis.data import POOLED, RunData, paired
+from qframe.analysis.resources import resource_columns
+from qframe.config import AnalysisSection
+
+KEY_METRICS = ("bertscore", "coherence", "rouge_l")
+"""The generation metrics averaged into the key-metric average (seed 000)."""
 
 
 def _mean(values: Sequence[float]) -> float | None:
@@ -18,7 +36,7 @@ def _mean(values: Sequence[float]) -> float | None:
 
 
 def performance(rows: Sequence[Mapping[str, Any]]) -> dict[str, float | None]:
-    """Native decode tokens/s, time to first token and wall throughput of successful rows."""
+    """Native decode tokens/s (mean, CV), time to first token, wall tokens/s and its overhead."""
     generated = [r for r in rows if r.get("completion_tokens")]
     native = [r["completion_tokens"] / (r["eval_ms"] / 1000) for r in generated if r.get("eval_ms")]
     ttft = [r["ttft_ms"] for r in rows if r.get("ttft_ms") is not None]
@@ -28,6 +46,7 @@ def performance(rows: Sequence[Mapping[str, Any]]) -> dict[str, float | None]:
     wall_tps = wall_tokens / wall_s if wall_s else None
     return {
         "native_tps": native_tps,
+        "native_tps_cv": pstdev(native) / native_tps if native_tps and len(native) > 1 else None,
         "ttft_ms_mean": _mean(ttft),
         "ttft_ms_median": median(ttft) if ttft else None,
         "wall_tps": wall_tps,
@@ -35,30 +54,97 @@ def performance(rows: Sequence[Mapping[str, Any]]) -> dict[str, float | None]:
     }
 
 
-def build_cells(
-    manifest: Mapping[str, Any], generations: Sequence[Mapping[str, Any]], scores: Sequence[Mapping[str, Any]]
-) -> list[dict[str, Any]]:
-    """Aggregate stored rows into one cell per variant, in the manifest's variant order."""
-    variants = manifest["variants"]
-    baseline = next(vid for vid, v in variants.items() if v.get("baseline"))
-    rows_by_variant: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-    for row in generations:
-        rows_by_variant[row["variant"]].append(row)
-    values: dict[str, dict[str, dict[tuple[str, str, int], float]]] = defaultdict(lambda: defaultdict(dict))
-    for score in scores:
-        if score["value"] is not None:
-            metric = f"{score['task']}/{score['metric']}"
-            values[score["variant"]][metric][(score["task"], score["sample_id"], score["repetition"])] = score["value"]
+def key_metric_items(data: RunData, variant: str) -> dict[tuple[str, str, int], float]:
+    """Per generation item, the mean of whichever key metrics it has."""
+    per_item: dict[tuple[str, str, int], list[float]] = {}
+    for task, metric in data.metric_keys:
+        if metric in KEY_METRICS:
+            for (sample_id, repetition), value in data.values.get((variant, task, metric), {}).items():
+                per_item.setdefault((task, sample_id, repetition), []).append(value)
+    return {key: fmean(values) for key, values in per_item.items()}
+
+
+def _percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q
+    low, high = math.floor(position), math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def _metric_columns(data: RunData, variant: str, baseline: str) -> dict[str, float]:
+    columns: dict[str, float] = {}
+    for task, metric in data.metric_keys:
+        values = data.values.get((variant, task, metric))
+        if not values:
+            continue
+        columns[f"mean:{task}/{metric}"] = fmean(values.values())
+        if variant != baseline:
+            _, base, mine = paired(data.values.get((baseline, task, metric), {}), values)
+            if base:
+                columns[f"delta:{task}/{metric}"] = fmean(m - b for m, b in zip(mine, base, strict=True))
+    return columns
+
+
+def _benchmark_columns(data: RunData, variant: str, baseline: str, settings: AnalysisSection) -> dict[str, Any]:
+    mine = data.outcomes(variant, POOLED, settings.benchmark_metric)
+    if not mine:
+        return {}
+    raw = data.outcomes(variant, POOLED, "accuracy_raw")
+    columns: dict[str, Any] = {"benchmark_accuracy": fmean(mine.values()), "benchmark_items": len(mine)}
+    if raw:
+        columns["benchmark_accuracy_raw"] = fmean(raw.values())
+    if variant != baseline:
+        _, base, own = paired(data.outcomes(baseline, POOLED, settings.benchmark_metric), mine)
+        if base:
+            lost = sum(1 for b, m in zip(base, own, strict=True) if b >= 0.5 > m)
+            gained = sum(1 for b, m in zip(base, own, strict=True) if m >= 0.5 > b)
+            columns |= {
+                "benchmark_delta_pp": 100 * (fmean(own) - fmean(base)),
+                "flips_lost": lost,
+                "flips_gained": gained,
+                "flips_net": gained - lost,
+                "flip_rate": (lost + gained) / len(base),
+            }
+    return columns
+
+
+def _generation_columns(data: RunData, variant: str, baseline: str) -> dict[str, Any]:
+    mine = key_metric_items(data, variant)
+    if not mine:
+        return {}
+    columns: dict[str, Any] = {"key_metric_avg": fmean(mine.values())}
+    if variant != baseline:
+        _, base, own = paired(key_metric_items(data, baseline), mine)
+        if base and fmean(base):
+            columns["generation_delta_pct"] = (fmean(own) / fmean(base) - 1) * 100
+    return columns
+
+
+def _fidelity_columns(data: RunData, variant: str) -> dict[str, Any]:
+    columns: dict[str, Any] = {}
+    kl = [v for task, m in data.metric_keys if m == "kl_divergence" for v in data.values.get((variant, task, m), {}).values()]
+    if kl:
+        columns |= {"kl_mean": fmean(kl), "kl_p99": _percentile(kl, 0.99)}
+    top1 = [v for task, m in data.metric_keys if m == "top1_agreement" for v in data.values.get((variant, task, m), {}).values()]
+    if top1:
+        columns["top1_agreement"] = fmean(top1)
+    return columns
+
+
+def build_cells(data: RunData, settings: AnalysisSection) -> list[dict[str, Any]]:
+    """One cell per variant, in the manifest's order."""
     cells = []
-    for variant_id, facts in variants.items():
-        rows = rows_by_variant.get(variant_id, [])
+    for variant, facts in data.variants.items():
+        baseline = data.baseline_of[variant]
+        rows = data.rows_by_variant.get(variant, [])
         ok = [r for r in rows if r.get("error") is None]
         cell: dict[str, Any] = {
-            "variant": variant_id,
-            "baseline": variant_id == baseline,
+            "variant": variant,
+            "family": facts.get("family", ""),
             "quant": facts.get("quant", ""),
             "model": facts.get("model", ""),
-            "family": facts.get("family") or facts.get("model", ""),
+            "baseline": variant == baseline,
+            "baseline_variant": baseline,
             "size_bytes": facts.get("size_bytes"),
             "parameters": facts.get("parameters"),
             "bits_per_weight": facts.get("bits_per_weight"),
@@ -66,11 +152,10 @@ def build_cells(
             "errors": len(rows) - len(ok),
         }
         cell |= performance(ok)
-        for metric, per_item in sorted(values.get(variant_id, {}).items()):
-            cell[f"mean:{metric}"] = fmean(per_item.values())
-            base = values.get(baseline, {}).get(metric, {})
-            shared = per_item.keys() & base.keys()
-            if shared:
-                cell[f"delta:{metric}"] = fmean(per_item[k] - base[k] for k in shared)
+        cell |= resource_columns(facts, cell["native_tps"], settings)
+        cell |= _benchmark_columns(data, variant, baseline, settings)
+        cell |= _generation_columns(data, variant, baseline)
+        cell |= _fidelity_columns(data, variant)
+        cell |= _metric_columns(data, variant, baseline)
         cells.append(cell)
     return cells

@@ -1,0 +1,97 @@
+"""Stored rows of a run, indexed once for the analysis.
+
+Scores are indexed as ``values[(variant, task, metric)][(sample_id, repetition)] = value`` so
+that every paired comparison is a dictionary lookup on shared item keys.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from typing import Any
+
+ItemId = tuple[str, int]
+"""(sample_id, repetition): the key two variants share for the same item."""
+
+POOLED = "*"
+"""Task name of pooled benchmark rows (every task scored with the benchmark metric)."""
+
+
+class RunData:
+    """The manifest's variants with their baselines, plus the three tables as rows."""
+
+    def __init__(
+        self,
+        variants: Mapping[str, Mapping[str, Any]],
+        generations: Sequence[Mapping[str, Any]],
+        scores: Sequence[Mapping[str, Any]],
+        verdicts: Sequence[Mapping[str, Any]] = (),
+    ) -> None:
+        self.variants = dict(variants)
+        self.generations = generations
+        self.scores = scores
+        self.verdicts = verdicts
+        baseline_of_family = {facts.get("family", ""): vid for vid, facts in self.variants.items() if facts.get("baseline")}
+        self.baseline_of = {vid: baseline_of_family.get(facts.get("family", ""), vid) for vid, facts in self.variants.items()}
+
+    @classmethod
+    def from_store(cls, store: Any, manifest: Mapping[str, Any]) -> RunData:
+        return cls(
+            manifest["variants"],
+            store.read("generations").to_pylist(),
+            store.read("scores").to_pylist(),
+            store.read("verdicts").to_pylist(),
+        )
+
+    def family(self, variant: str) -> str:
+        return self.variants[variant].get("family", "")
+
+    def is_baseline(self, variant: str) -> bool:
+        return self.baseline_of[variant] == variant
+
+    @cached_property
+    def values(self) -> dict[tuple[str, str, str], dict[ItemId, float]]:
+        index: dict[tuple[str, str, str], dict[ItemId, float]] = defaultdict(dict)
+        for row in self.scores:
+            if row["value"] is not None:
+                index[(row["variant"], row["task"], row["metric"])][(row["sample_id"], row["repetition"])] = row["value"]
+        return index
+
+    @cached_property
+    def metric_keys(self) -> list[tuple[str, str]]:
+        """Every (task, metric) that has at least one score, sorted."""
+        return sorted({(task, metric) for _, task, metric in self.values})
+
+    @cached_property
+    def rows_by_variant(self) -> dict[str, list[Mapping[str, Any]]]:
+        index: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+        for row in self.generations:
+            index[row["variant"]].append(row)
+        return index
+
+    @cached_property
+    def groups(self) -> dict[tuple[str, str], str]:
+        """(task, sample_id) -> the item's cluster (e.g. MMLU subject), where tasks set one."""
+        return {(r["task"], r["sample_id"]): r["group"] for r in self.generations if r.get("group")}
+
+    def pooled(self, variant: str, metric: str) -> dict[tuple[str, str, int], float]:
+        """One metric over every task that has it, keyed (task, sample_id, repetition)."""
+        pooled: dict[tuple[str, str, int], float] = {}
+        for task, name in self.metric_keys:
+            if name == metric:
+                for (sample_id, repetition), value in self.values.get((variant, task, metric), {}).items():
+                    pooled[(task, sample_id, repetition)] = value
+        return pooled
+
+    def outcomes(self, variant: str, task: str, metric: str) -> Mapping[Any, float]:
+        """Per-item values of one metric; ``task == POOLED`` pools every task."""
+        if task == POOLED:
+            return self.pooled(variant, metric)
+        return self.values.get((variant, task, metric), {})
+
+
+def paired(a: Mapping[Any, float], b: Mapping[Any, float]) -> tuple[list[Any], list[float], list[float]]:
+    """Shared keys (sorted) and the two value lists in that order."""
+    keys = sorted(a.keys() & b.keys())
+    return keys, [a[k] for k in keys], [b[k] for k in keys]

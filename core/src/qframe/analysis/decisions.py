@@ -1,0 +1,74 @@
+"""From classified cells to decisions: the matrix per memory tier and the recommendations.
+
+A variant is *deployable* when its quality tier is negligible or acceptable and its safety
+regime (where measured) is neither hidden danger nor near hidden danger. It must never be
+deployed when its tier is unacceptable or its regime is hidden danger. Quality is the pooled
+benchmark accuracy where the run has one, otherwise the generation key-metric average.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+DEPLOYABLE_TIERS = ("negligible", "acceptable")
+UNSAFE_REGIMES = ("hidden_danger", "near_hidden_danger")
+
+
+def quality_of(cell: Mapping[str, Any]) -> float | None:
+    value = cell.get("benchmark_accuracy")
+    return value if value is not None else cell.get("key_metric_avg")
+
+
+def memory_of(cell: Mapping[str, Any]) -> float | None:
+    """The memory a variant needs: the estimate, else the file size."""
+    value = cell.get("memory_estimate_gb")
+    return value if value is not None else cell.get("file_size_gb")
+
+
+def is_deployable(cell: Mapping[str, Any]) -> bool:
+    return cell.get("quality_tier") in DEPLOYABLE_TIERS and cell.get("safety_regime") not in UNSAFE_REGIMES
+
+
+def never_deploy_reasons(cell: Mapping[str, Any]) -> list[str]:
+    reasons = []
+    if cell.get("quality_tier") == "unacceptable":
+        reasons.append("quality tier unacceptable")
+    if cell.get("safety_regime") == "hidden_danger":
+        reasons.append("hidden danger: quality intact while refusals collapsed")
+    return reasons
+
+
+def decision_matrix(cells: Sequence[Mapping[str, Any]], tiers: Sequence[float]) -> list[dict[str, Any]]:
+    """For every memory tier, the variants that fit it, best quality first."""
+    rows = []
+    for tier in sorted(tiers):
+        fitting = [c for c in cells if (memory := memory_of(c)) is not None and memory <= tier]
+        fitting.sort(key=lambda c: (not is_deployable(c), -(quality_of(c) or 0.0), -(c.get("native_tps") or 0.0)))
+        for cell in fitting:
+            rows.append({"tier_gb": tier, "variant": cell["variant"], "family": cell["family"],
+                         "memory_gb": memory_of(cell), "recommended": is_deployable(cell)})
+    return rows
+
+
+def _best(cells: Sequence[Mapping[str, Any]], score: Callable[[Mapping[str, Any]], float | None]) -> Mapping[str, Any] | None:
+    scored = [(value, cell) for cell in cells if (value := score(cell)) is not None]
+    return max(scored, key=lambda pair: pair[0])[1] if scored else None
+
+
+def _ratio(numerator: float | None, denominator: float | None) -> float | None:
+    return numerator / denominator if numerator is not None and denominator else None
+
+
+def recommendations(cells: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Variant ids for each question a deployer asks, derived from the cells."""
+    deployable = [c for c in cells if is_deployable(c)]
+    picks = {
+        "maximum_quality": _best(cells, quality_of),
+        "best_quality_per_gb": _best(deployable, lambda c: _ratio(quality_of(c), memory_of(c))),
+        "best_quality_per_dollar": _best(deployable, lambda c: _ratio(quality_of(c), c.get("cost_per_mtok_usd"))),
+        "fastest_acceptable": _best(deployable, lambda c: c.get("native_tps")),
+    }
+    result: dict[str, Any] = {name: cell["variant"] if cell else None for name, cell in picks.items()}
+    result["never_deploy"] = {c["variant"]: reasons for c in cells if (reasons := never_deploy_reasons(c))}
+    return result

@@ -1,0 +1,65 @@
+"""Memory and cost of a variant.
+
+Memory estimate (GB, 1e9 bytes) = parameters x effective bits per weight / 8 x overhead factor
++ KV cache at the configured context, where the KV cache is
+2 (K and V) x layers x context x (embedding width x KV heads / heads) x bytes per element. The
+architecture numbers come from the backend's model details (``n_layer``, ``n_embd``, ``n_head``,
+``n_head_kv``); without them the estimate is the weights alone and ``kv_cache_gb`` is missing.
+
+Cost per 1M tokens = hourly price / (native decode tokens/s x 3600) x 1e6 (seed 000).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from qframe.config import AnalysisSection
+
+GB = 1e9
+
+
+def kv_cache_bytes(details: Mapping[str, Any], context_length: int, bytes_per_element: float) -> float | None:
+    """Bytes of the K and V caches for ``context_length`` tokens, or None without the shape."""
+    try:
+        layers, width, heads = int(details["n_layer"]), int(details["n_embd"]), int(details["n_head"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    kv_heads = int(details.get("n_head_kv") or heads)
+    return 2 * layers * context_length * (width * kv_heads / heads) * bytes_per_element
+
+
+def memory_estimate_gb(facts: Mapping[str, Any], settings: AnalysisSection) -> tuple[float | None, float | None]:
+    """(total estimate, KV-cache part) in GB; None where parameters or bits per weight are unknown."""
+    parameters, bits = facts.get("parameters"), facts.get("bits_per_weight")
+    kv = kv_cache_bytes(facts.get("details") or {}, settings.context_length, settings.kv_bytes_per_element)
+    kv_gb = kv / GB if kv is not None else None
+    if not parameters or not bits:
+        return None, kv_gb
+    weights = parameters * bits / 8 * settings.memory_overhead
+    return (weights + (kv or 0.0)) / GB, kv_gb
+
+
+def cost_per_million_tokens(native_tps: float | None, hourly_price_usd: float) -> float | None:
+    if not native_tps:
+        return None
+    return hourly_price_usd / (native_tps * 3600) * 1e6
+
+
+def smallest_tier(memory_gb: float | None, tiers: Sequence[float]) -> float | None:
+    """The smallest memory tier the variant fits in (None when it fits none or is unknown)."""
+    if memory_gb is None:
+        return None
+    return next((tier for tier in sorted(tiers) if memory_gb <= tier), None)
+
+
+def resource_columns(facts: Mapping[str, Any], native_tps: float | None, settings: AnalysisSection) -> dict[str, Any]:
+    memory, kv = memory_estimate_gb(facts, settings)
+    size = facts.get("size_bytes")
+    return {
+        "file_size_gb": size / GB if size else None,
+        "memory_estimate_gb": memory,
+        "kv_cache_gb": kv,
+        "memory_tier_gb": smallest_tier(memory if memory is not None else (size / GB if size else None), settings.memory_tiers_gb),
+        "cost_per_mtok_usd": cost_per_million_tokens(native_tps, settings.hourly_price_usd),
+    }
