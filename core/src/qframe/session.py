@@ -188,10 +188,10 @@ async def _execute(session: Session, progress: bool) -> Outcome:
     scored = scoring_items(experiment, samples, generations)
     await run_scoring(experiment, session.host, session.store, scored, metrics_by_task(experiment, default_metrics, session.host))
     await run_judging(experiment, session.host, session.store, scored, session.backend_for)
-    reports = render_reports(session)
     errors = sum(1 for row in generations if row["error"] is not None)
     session.manifest["status"] = "complete" if errors == 0 else "incomplete"
     session.manifest["counts"] = {"items": len(generations), "errors": errors}
+    reports = render_reports(session)
     session.save()
     return Outcome(EXIT_OK if errors == 0 else EXIT_ERRORS, result.completed, errors, reports)
 

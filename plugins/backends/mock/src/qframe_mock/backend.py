@@ -9,6 +9,11 @@ Options (per variant, or per ladder):
   from, any of ``timeout`` (the call hangs until the runner's timeout), ``error`` (a server
   error) and ``garbage`` (an unparseable reply). Faults are drawn at random per call, like a
   flaky server, so a retry or a resume can pass; ``fault_seed`` makes the draws repeatable.
+- ``responses``: a list of canned replies returned verbatim, one per ``generate`` call in call
+  order, starting again from the first when the list is used up (so a one-element list answers
+  every call alike). Warm-up calls take replies from the list too. Without it, answers follow
+  the prompt as described above. Used to script a mock judge, garbage and empty replies
+  included.
 
 ``model`` may name an existing file; its SHA-256 is then the model digest (so a changed file is
 detected on resume). Otherwise the digest is derived from the model name.
@@ -21,7 +26,8 @@ import hashlib
 import math
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from itertools import cycle
 from pathlib import Path
 
 from qframe.errors import BackendResponseError, TransientBackendError
@@ -39,6 +45,15 @@ def default_accuracy(quant: str) -> float:
     if match is None:
         return 0.98
     return {8: 0.97, 6: 0.95, 5: 0.93, 4: 0.90, 3: 0.80, 2: 0.60}.get(int(match.group(1)), 0.5)
+
+
+def _response_queue(responses: object) -> Iterator[str] | None:
+    """The ``responses`` option as an endless cycle of replies (None when the option is absent)."""
+    if responses is None:
+        return None
+    if not isinstance(responses, list | tuple) or not responses or not all(isinstance(r, str) for r in responses):
+        raise ValueError(f"mock responses: expected a non-empty list of strings, got {responses!r}")
+    return cycle(responses)
 
 
 def _unit(*parts: object) -> float:
@@ -64,6 +79,7 @@ class MockBackend:
         if unknown:
             raise ValueError(f"mock faults: unknown {sorted(unknown)}; allowed: {', '.join(FAULTS)}")
         self._fault_draws = random.Random(options.get("fault_seed"))
+        self._responses = _response_queue(options.get("responses"))
 
     async def open(self) -> ModelInfo:
         path = Path(self.model)
@@ -79,10 +95,13 @@ class MockBackend:
         return None
 
     async def generate(self, request: GenerationRequest) -> GenerationResult:
+        canned = next(self._responses) if self._responses is not None else None
         await self._maybe_fail()
-        text = self._answer(request.prompt)
-        words = text.split()[: request.max_tokens]
-        text = " ".join(words)
+        if canned is None:
+            words = self._answer(request.prompt).split()[: request.max_tokens]
+            text = " ".join(words)
+        else:
+            text, words = canned, canned.split()
         top_logprobs = None
         if request.top_logprobs:
             top_logprobs = tuple(self._token_logprobs(request.prompt, i, request.top_logprobs) for i in range(len(words)))

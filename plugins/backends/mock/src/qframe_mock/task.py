@@ -18,7 +18,7 @@ class MockTask:
 
     name = "mock"
     mode = "generate"
-    default_metrics: tuple[str, ...] = ("exact_match", "accuracy_raw")
+    default_metrics: tuple[str, ...] = ("exact_match",)
 
     def __init__(self, options: Mapping[str, Any]) -> None:
         self.size = int(options["n"]) if "n" in options else None

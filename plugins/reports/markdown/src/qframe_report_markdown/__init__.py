@@ -1,0 +1,1 @@
+"""Markdown decision-matrix report and the Parquet matrix of cells."""
