@@ -416,3 +416,15 @@ def test_kappa_of_systematic_disagreement_is_negative() -> None:
 def test_kappa_rejects_unpaired_labels(a: list, b: list) -> None:
     with pytest.raises(ValueError):
         stats.cohen_kappa(a, b)
+
+
+def test_batched_paired_bootstrap_equals_separate_calls() -> None:
+    rng = np.random.default_rng(3)
+    base = rng.integers(0, 2, 200).astype(float)
+    arms = [rng.integers(0, 2, 200).astype(float), rng.normal(size=200), base.copy()]
+    batched = stats.paired_bootstrap_deltas([(base, arm) for arm in arms], n_resamples=500, seed=9)
+    for arm, result in zip(arms, batched, strict=True):
+        single = stats.paired_bootstrap_delta(base, arm, n_resamples=500, seed=9)
+        assert result.delta == pytest.approx(single.delta)
+        assert result.low == pytest.approx(single.low) and result.high == pytest.approx(single.high)
+    assert stats.paired_bootstrap_deltas([]) == []

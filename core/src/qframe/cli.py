@@ -84,6 +84,58 @@ def rescore(host: PluginHost, run_dir: Path) -> None:
 
 @cli.command()
 @click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--judge", "judge_id", required=True, help="Judge id: a [judges.NAME] table of the run, or a new name.")
+@click.option("--plugin", help="Judge plugin of a judge the run's config does not have (e.g. llm, regex_refusal).")
+@click.option("--backend", help="Backend of the new judge's model.")
+@click.option("--model", help="Model of the new judge.")
+@click.option("--option", "options", multiple=True, metavar="KEY=VALUE", help="Option of the new judge (TOML value).")
+@click.option("--redo", is_flag=True, help="Judge every item again, not only those without a verdict.")
+@click.pass_obj
+def rejudge(
+    host: PluginHost,
+    run_dir: Path,
+    judge_id: str,
+    plugin: str | None,
+    backend: str | None,
+    model: str | None,
+    options: tuple[str, ...],
+    redo: bool,
+) -> None:
+    """Add verdicts of one judge to a stored run (no generation) and show its agreement with the others."""
+    import asyncio
+
+    from qframe.rejudge import (
+        agreement_table,
+        items_to_judge,
+        label_counts,
+        parse_option,
+        prepare_judge,
+        record_config,
+        refusal_gap_table,
+    )
+    from qframe.session import load_tasks, open_session, render_reports
+    from qframe.stages import run_judging, scoring_items
+
+    session = open_session(run_dir, host)
+    added = prepare_judge(session, judge_id, plugin, backend, model, dict(parse_option(o) for o in options))
+    samples, _, _ = load_tasks(session)
+    items = scoring_items(session.experiment, samples, session.store.read("generations").to_pylist())
+    todo = items_to_judge(items, session.store.read("verdicts").to_pylist(), judge_id, redo)
+    written = asyncio.run(
+        run_judging(session.experiment, host, session.store, todo, session.backend_for, judge_ids=[judge_id], redo=True)
+    )
+    if added:
+        record_config(session)
+    verdicts = session.store.read("verdicts").to_pylist()
+    click.echo(f"judge {judge_id}: {written} verdicts written; labels: {label_counts(verdicts, judge_id)}", err=True)
+    for line in [*agreement_table(verdicts, judge_id), *refusal_gap_table(verdicts, judge_id)]:
+        click.echo(line)
+    for path in render_reports(session):
+        click.echo(f"report: {path}")
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
 @click.pass_obj
 def report(host: PluginHost, run_dir: Path) -> None:
     """Re-render the reports of a stored run."""
@@ -91,6 +143,64 @@ def report(host: PluginHost, run_dir: Path) -> None:
 
     for path in render_reports(open_session(run_dir, host)):
         click.echo(f"report: {path}")
+
+
+@cli.command()
+@click.argument("run_a", type=click.Path(path_type=Path))
+@click.argument("run_b", type=click.Path(path_type=Path))
+@click.option("--pair", "pairs", multiple=True, metavar="A:B", help="Compare variant A of RUN_A with B of RUN_B.")
+@click.pass_obj
+def compare(host: PluginHost, run_a: Path, run_b: Path, pairs: tuple[str, ...]) -> None:
+    """Paired comparison of two runs on the items they share (deltas are RUN_B - RUN_A)."""
+    from qframe.analysis.cross_run import compare_runs
+    from qframe.analysis.data import RunData
+    from qframe.errors import ConfigError
+    from qframe.session import open_session
+
+    first, second = open_session(run_a, host), open_session(run_b, host)
+    parsed = []
+    for pair in pairs:
+        if pair.count(":") != 1:
+            raise ConfigError(f"--pair: expected VARIANT_A:VARIANT_B, got {pair!r}")
+        parsed.append(tuple(pair.split(":")))
+    try:
+        rows = compare_runs(
+            RunData.from_store(first.store, first.manifest),
+            RunData.from_store(second.store, second.manifest),
+            first.experiment.analysis,
+            parsed or None,
+        )
+    except ValueError as exc:
+        raise ConfigError(f"--pair: {exc}") from None
+    if not rows:
+        click.echo("no shared items with a common metric", err=True)
+        return
+    click.echo(f"{'A':<14} {'B':<14} {'task/metric':<32} {'n':>5} {'A mean':>8} {'B mean':>8} {'delta':>8} {'95% CI':>19} {'p (Holm)':>9}")
+    for row in rows:
+        ci = f"[{row['ci_low']:+.3f}, {row['ci_high']:+.3f}]"
+        click.echo(
+            f"{row['baseline']:<14} {row['variant']:<14} {row['task'] + '/' + row['metric']:<32} {row['n']:>5} "
+            f"{row['base_mean']:>8.3f} {row['variant_mean']:>8.3f} {row['delta']:>+8.3f} {ci:>19} {row['p_holm']:>9.3g}"
+        )
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), help="File to write (default: standard output).")
+@click.pass_obj
+def export(host: PluginHost, run_dir: Path, fmt: str, out: Path | None) -> None:
+    """Export the decision matrix (one row per variant) as CSV or JSON."""
+    from qframe.export import cells_as_csv, cells_as_json
+    from qframe.session import analyse, open_session
+
+    cells = analyse(open_session(run_dir, host))["cells"]
+    content = cells_as_csv(cells) if fmt == "csv" else cells_as_json(cells)
+    if out is None:
+        click.echo(content, nl=False)
+    else:
+        out.write_text(content)
+        click.echo(f"wrote {out}", err=True)
 
 
 @cli.command()

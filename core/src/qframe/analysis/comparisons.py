@@ -16,7 +16,7 @@ family's ladder (ordered by bits per weight, highest first) with the next one do
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from itertools import pairwise
 from typing import Any
 
@@ -33,14 +33,19 @@ def compare_pair(
     base: Mapping[Any, float],
     other: Mapping[Any, float],
     settings: AnalysisSection,
-    clusters: Mapping[Any, str] | None = None,
+    cluster_of: Callable[[Any], str | None] | None = None,
+    boot: stats.DeltaCI | None = None,
 ) -> dict[str, Any] | None:
-    """All tests of one metric between two arms; None when fewer than two shared items."""
+    """All tests of one metric between two arms; None when fewer than two shared items.
+
+    ``boot`` is the paired bootstrap of these arms when it was computed already (in a batch).
+    """
     keys, a, b = paired(base, other)
     if len(keys) < 2:
         return None
     binary = _is_binary(a) and _is_binary(b)
-    boot = stats.paired_bootstrap_delta(a, b, settings.bootstrap_resamples, settings.confidence, seed=42)
+    if boot is None:
+        boot = stats.paired_bootstrap_delta(a, b, settings.bootstrap_resamples, settings.confidence, seed=42)
     row: dict[str, Any] = {
         "n": len(keys),
         "kind": "binary" if binary else "continuous",
@@ -67,8 +72,8 @@ def compare_pair(
     else:
         t_test = stats.paired_t_test(a, b)
         row |= {"test": "paired_t", "p_value": t_test.p_value, "cohens_d": stats.cohens_d_paired(a, b)}
-    if clusters:
-        groups = [clusters.get(key) for key in keys]
+    if cluster_of is not None:
+        groups = [cluster_of(key) for key in keys]
         if all(groups) and len(set(groups)) > 1:
             cluster = stats.cluster_bootstrap_delta(a, b, groups, settings.bootstrap_resamples, settings.confidence, seed=42)
             row |= {"cluster_ci_low": cluster.low, "cluster_ci_high": cluster.high, "clusters": len(set(groups))}
@@ -82,10 +87,11 @@ def _mde(n: int, base_rate: float, discordant_rate: float, settings: AnalysisSec
     return stats.minimum_detectable_effect(n, base_rate, settings.alpha, settings.power, discordant_rate or None)
 
 
-def _clusters_for(data: RunData, task: str, outcome_keys: Sequence[Any]) -> dict[Any, str]:
+def _cluster_of(data: RunData, task: str) -> Callable[[Any], str | None]:
+    """Item key of one task's outcomes (or of pooled outcomes) -> the item's cluster, if any."""
     if task == POOLED:
-        return {key: data.groups[(key[0], key[1])] for key in outcome_keys if (key[0], key[1]) in data.groups}
-    return {key: data.groups[(task, key[0])] for key in outcome_keys if (task, key[0]) in data.groups}
+        return lambda key: data.groups.get((key[0], key[1]))
+    return lambda key: data.groups.get((task, key[0]))
 
 
 def _metric_targets(data: RunData, settings: AnalysisSection) -> list[tuple[str, str]]:
@@ -95,20 +101,41 @@ def _metric_targets(data: RunData, settings: AnalysisSection) -> list[tuple[str,
     return targets
 
 
+def _batched_bootstraps(
+    pairs: Mapping[Any, tuple[Mapping[Any, float], Mapping[Any, float]]], settings: AnalysisSection
+) -> dict[Any, stats.DeltaCI]:
+    """Bootstrap CIs of many (baseline, other) pairs, one matrix product per shared item list."""
+    batches: dict[tuple[Any, ...], list[tuple[Any, list[float], list[float]]]] = {}
+    for name, (base, other) in pairs.items():
+        keys, a, b = paired(base, other)
+        if len(keys) > 1:
+            batches.setdefault(tuple(keys), []).append((name, a, b))
+    results: dict[Any, stats.DeltaCI] = {}
+    for members in batches.values():
+        cis = stats.paired_bootstrap_deltas(
+            [(a, b) for _, a, b in members], settings.bootstrap_resamples, settings.confidence, seed=42
+        )
+        results.update(zip((name for name, _, _ in members), cis, strict=True))
+    return results
+
+
 def compare_to_baselines(data: RunData, settings: AnalysisSection) -> list[dict[str, Any]]:
     """Every non-baseline variant against its family's baseline, every metric; Holm-adjusted."""
     rows = []
     for task, metric in _metric_targets(data, settings):
-        for variant in data.variants:
-            baseline = data.baseline_of[variant]
-            if variant == baseline:
-                continue
-            base, other = data.outcomes(baseline, task, metric), data.outcomes(variant, task, metric)
-            result = compare_pair(base, other, settings, _clusters_for(data, task, list(other)))
+        pairs = {
+            variant: (data.outcomes(baseline, task, metric), data.outcomes(variant, task, metric))
+            for variant, baseline in data.baseline_of.items()
+            if variant != baseline
+        }
+        boots = _batched_bootstraps(pairs, settings)
+        clusters = _cluster_of(data, task)
+        for variant, (base, other) in pairs.items():
+            result = compare_pair(base, other, settings, clusters, boots.get(variant))
             if result is not None:
-                rows.append({"family": data.family(variant), "variant": variant, "baseline": baseline,
+                rows.append({"family": data.family(variant), "variant": variant, "baseline": data.baseline_of[variant],
                              "task": task, "metric": metric} | result)
-    _holm(rows)
+    holm_adjust(rows)
     return rows
 
 
@@ -121,20 +148,26 @@ def ladder_order(data: RunData, family: str) -> list[str]:
 def adjacent_levels(data: RunData, settings: AnalysisSection) -> list[dict[str, Any]]:
     """Each rung against the next one down its ladder, on the pooled benchmark metric."""
     rows = []
-    families = dict.fromkeys(data.family(v) for v in data.variants)
-    for family in families:
-        for higher, lower in pairwise(ladder_order(data, family)):
-            base = data.outcomes(higher, POOLED, settings.benchmark_metric)
-            other = data.outcomes(lower, POOLED, settings.benchmark_metric)
-            result = compare_pair(base, other, settings)
-            if result is not None:
-                rows.append({"family": family, "variant": lower, "baseline": higher,
-                             "task": POOLED, "metric": settings.benchmark_metric} | result)
-    _holm(rows)
+    steps = {
+        (family, higher, lower): (
+            data.outcomes(higher, POOLED, settings.benchmark_metric),
+            data.outcomes(lower, POOLED, settings.benchmark_metric),
+        )
+        for family in dict.fromkeys(data.family(v) for v in data.variants)
+        for higher, lower in pairwise(ladder_order(data, family))
+    }
+    boots = _batched_bootstraps(steps, settings)
+    for (family, higher, lower), (base, other) in steps.items():
+        result = compare_pair(base, other, settings, boot=boots.get((family, higher, lower)))
+        if result is not None:
+            rows.append({"family": family, "variant": lower, "baseline": higher,
+                         "task": POOLED, "metric": settings.benchmark_metric} | result)
+    holm_adjust(rows)
     return rows
 
 
-def _holm(rows: list[dict[str, Any]]) -> None:
+def holm_adjust(rows: list[dict[str, Any]]) -> None:
+    """Add ``p_holm`` to each row, adjusting within (family, task, metric)."""
     adjusted = stats.holm_by_family(
         {index: row["p_value"] for index, row in enumerate(rows)},
         lambda index: (rows[index]["family"], rows[index]["task"], rows[index]["metric"]),

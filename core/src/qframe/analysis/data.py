@@ -34,6 +34,7 @@ class RunData:
         self.verdicts = verdicts
         baseline_of_family = {facts.get("family", ""): vid for vid, facts in self.variants.items() if facts.get("baseline")}
         self.baseline_of = {vid: baseline_of_family.get(facts.get("family", ""), vid) for vid, facts in self.variants.items()}
+        self._pooled: dict[tuple[str, str], dict[tuple[str, str, int], float]] = {}
 
     @classmethod
     def from_store(cls, store: Any, manifest: Mapping[str, Any]) -> RunData:
@@ -77,11 +78,15 @@ class RunData:
 
     def pooled(self, variant: str, metric: str) -> dict[tuple[str, str, int], float]:
         """One metric over every task that has it, keyed (task, sample_id, repetition)."""
+        cached = self._pooled.get((variant, metric))
+        if cached is not None:
+            return cached
         pooled: dict[tuple[str, str, int], float] = {}
         for task, name in self.metric_keys:
             if name == metric:
                 for (sample_id, repetition), value in self.values.get((variant, task, metric), {}).items():
                     pooled[(task, sample_id, repetition)] = value
+        self._pooled[(variant, metric)] = pooled
         return pooled
 
     def outcomes(self, variant: str, task: str, metric: str) -> Mapping[Any, float]:
@@ -92,6 +97,6 @@ class RunData:
 
 
 def paired(a: Mapping[Any, float], b: Mapping[Any, float]) -> tuple[list[Any], list[float], list[float]]:
-    """Shared keys (sorted) and the two value lists in that order."""
-    keys = sorted(a.keys() & b.keys())
+    """Shared keys (in ``a``'s order, which follows the stored rows) and the two value lists."""
+    keys = [key for key in a if key in b]
     return keys, [a[k] for k in keys], [b[k] for k in keys]

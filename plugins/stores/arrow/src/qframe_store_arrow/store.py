@@ -42,7 +42,7 @@ class ArrowRunStore:
     # -- manifest -----------------------------------------------------------------------------
 
     def write_manifest(self, manifest: Mapping[str, Any]) -> None:
-        _atomic_write(self.path / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True, default=str).encode())
+        _atomic_write(self.path / MANIFEST, json.dumps(manifest, indent=2, default=str).encode())
 
     def read_manifest(self) -> dict[str, Any]:
         file = self.path / MANIFEST
