@@ -63,6 +63,9 @@ class GenerationRequest:
 class GenerationResult:
     """A backend's answer with the engine's own (native) timings where it reports them.
 
+    ``eval_ms`` is the time of the decode steps and ``eval_tokens`` how many tokens they decoded
+    (native decode tokens/s = eval_tokens / eval_ms; when absent, completion_tokens is used).
+
     ``top_logprobs`` holds, per generated token, the top-k tokens and their log-probabilities.
     ``applied`` records the options the engine really used (for provenance).
     """
@@ -73,6 +76,7 @@ class GenerationResult:
     finish_reason: str = "stop"
     prompt_eval_ms: float | None = None
     eval_ms: float | None = None
+    eval_tokens: int | None = None
     ttft_ms: float | None = None
     top_logprobs: tuple[Mapping[str, float], ...] | None = None
     applied: Mapping[str, Any] = attrs.field(factory=dict, hash=False)

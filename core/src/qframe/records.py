@@ -59,6 +59,7 @@ def schema(table: str) -> pyarrow.Schema:
                 pa.field("finish_reason", pa.string()),
                 pa.field("prompt_eval_ms", pa.float64()),
                 pa.field("eval_ms", pa.float64()),
+                pa.field("eval_tokens", pa.int32()),
                 pa.field("ttft_ms", pa.float64()),
                 pa.field("wall_ms", pa.float64()),
                 pa.field("top_logprobs", top_logprobs),

@@ -185,6 +185,7 @@ def _generation_columns(result: GenerationResult) -> dict[str, Any]:
         "finish_reason": result.finish_reason,
         "prompt_eval_ms": result.prompt_eval_ms,
         "eval_ms": result.eval_ms,
+        "eval_tokens": result.eval_tokens,
         "ttft_ms": result.ttft_ms,
         "top_logprobs": [list(position.items()) for position in result.top_logprobs] if result.top_logprobs else None,
     }

@@ -38,7 +38,7 @@ def _mean(values: Sequence[float]) -> float | None:
 def performance(rows: Sequence[Mapping[str, Any]]) -> dict[str, float | None]:
     """Native decode tokens/s (mean, CV), time to first token, wall tokens/s and its overhead."""
     generated = [r for r in rows if r.get("completion_tokens")]
-    native = [r["completion_tokens"] / (r["eval_ms"] / 1000) for r in generated if r.get("eval_ms")]
+    native = [(r.get("eval_tokens") or r["completion_tokens"]) / (r["eval_ms"] / 1000) for r in generated if r.get("eval_ms")]
     ttft = [r["ttft_ms"] for r in rows if r.get("ttft_ms") is not None]
     wall_tokens = sum(r["completion_tokens"] for r in generated)
     wall_s = sum(r["wall_ms"] for r in generated if r.get("wall_ms")) / 1000
