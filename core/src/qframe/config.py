@@ -139,6 +139,7 @@ class AnalysisSection:
     """Settings of the analysis stage; every threshold is printed in the report."""
 
     benchmark_metric: str = "accuracy_rescored"
+    refusal_judge: str | None = None
     equivalence_margin_pp: float = attrs.field(default=1.0, validator=_positive)
     confidence: float = 0.95
     alpha: float = 0.05

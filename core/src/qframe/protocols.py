@@ -30,6 +30,8 @@ class Sample:
     carry ``choices`` (labels in ``choice_labels``) and the correct label in ``answer``; for
     loglikelihood scoring ``context`` is scored once and each of ``continuations`` after it.
     ``group`` is the cluster an item belongs to (e.g. its MMLU subject) for cluster bootstraps.
+    ``metadata["category"]`` says what an item probes (``harmful``, ``benign``, ``truthfulness``,
+    ``bias``...); it is stored with the generation so safety verdicts can be read by category.
     """
 
     id: str
@@ -213,7 +215,12 @@ class Verdict:
 
 @runtime_checkable
 class Judge(Protocol):
-    """Labels stored generations (refusal, truthfulness, bias, pairwise preference...)."""
+    """Labels stored generations (refusal, truthfulness, bias, pairwise preference...).
+
+    A judge may also offer ``summarize(rows, judge_id) -> list[dict]``: a table of its own
+    aggregates over its stored verdict rows (refusal mechanism, pairwise win rates) that the
+    analysis passes on to reports.
+    """
 
     name: str
 

@@ -52,6 +52,7 @@ def schema(table: str) -> pyarrow.Schema:
                 pa.field("quant", pa.string()),
                 pa.field("mode", pa.string()),
                 pa.field("group", pa.string()),
+                pa.field("category", pa.string()),
                 pa.field("prompt", pa.string()),
                 pa.field("text", pa.string()),
                 pa.field("prompt_tokens", pa.int32()),

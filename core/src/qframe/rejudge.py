@@ -47,9 +47,13 @@ def prepare_judge(
     if plugin is None:
         if judge_id not in judges:
             known = ", ".join(judges) or "none"
-            raise ConfigError(f"--judge: the run has no judge {judge_id!r} (its judges: {known}); add one with --plugin")
+            raise ConfigError(
+                f"--judge: the run has no judge {judge_id!r} (its judges: {known}); add one with --plugin"
+            )
         if backend or model or options:
-            raise ConfigError(f"--judge: {judge_id!r} is configured in the run; --backend, --model and --option need --plugin")
+            raise ConfigError(
+                f"--judge: {judge_id!r} is configured in the run; --backend, --model and --option need --plugin"
+            )
         return False
     if judge_id in judges:
         raise ConfigError(f"--judge: the run already has a judge {judge_id!r}; drop --plugin or choose another name")

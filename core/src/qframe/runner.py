@@ -166,6 +166,7 @@ class GenerationStage:
             "quant": item.variant.quant,
             "mode": item.mode,
             "group": item.sample.group,
+            "category": item.sample.metadata.get("category"),
             "prompt": item.sample.context if item.mode == "loglikelihood" else item.sample.prompt,
             "completed_at": time.time(),
         }

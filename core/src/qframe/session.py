@@ -38,7 +38,7 @@ from qframe.progress import RunProgress
 from qframe.protocols import Backend, BackendSpec, ModelInfo, RunStore, Sample
 from qframe.records import key_of
 from qframe.runner import GenerationStage, RowSink
-from qframe.stages import metrics_by_task, run_judging, run_scoring, scoring_items
+from qframe.stages import make_judge, metrics_by_task, run_judging, run_scoring, scoring_items
 
 MANIFEST = "manifest.json"
 EXIT_OK, EXIT_ERRORS, EXIT_INTERRUPTED = 0, 1, 130
@@ -203,7 +203,21 @@ def analyse(session: Session) -> dict[str, Any]:
     ]
     classifiers = [session.host.get("classifiers", ref.name).factory(ref.options) for ref in refs]
     data = RunData.from_store(session.store, session.manifest)
-    return analyse_run(data, session.experiment.analysis, classifiers) | {"manifest": session.manifest}
+    summaries = judge_summaries(session, data.verdicts)
+    return analyse_run(data, session.experiment.analysis, classifiers, summaries) | {"manifest": session.manifest}
+
+
+def judge_summaries(session: Session, verdicts: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Each configured judge's own summary table, for judges that offer one."""
+    summaries = {}
+    for judge_id, section in session.experiment.judges.items():
+        rows = [row for row in verdicts if row["judge"] == judge_id]
+        if not rows:
+            continue
+        judge = make_judge(session.host, judge_id, section, session.backend_for)
+        if hasattr(judge, "summarize"):
+            summaries[judge_id] = judge.summarize(rows, judge_id)
+    return summaries
 
 
 def render_reports(session: Session) -> list[Path]:

@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from qframe.config import Experiment
+from qframe.config import Experiment, JudgeSection
 from qframe.plugins import PluginHost
 from qframe.protocols import BackendProvider, ScoringItem, Sample, RunStore
 from qframe.records import KEY_COLUMNS, ItemKey, key_of
@@ -91,6 +91,12 @@ async def run_scoring(
     return written
 
 
+def make_judge(host: PluginHost, judge_id: str, section: JudgeSection, backends: BackendProvider) -> Any:
+    """Build the judge of a ``[judges.<id>]`` table (its options plus backend and model)."""
+    config = dict(section.options) | {"backend": section.backend, "model": section.model}
+    return host.get("judges", section.plugin, where=f"judges.{judge_id}.plugin").factory(config, backends)
+
+
 async def run_judging(
     experiment: Experiment,
     host: PluginHost,
@@ -108,8 +114,7 @@ async def run_judging(
         todo = [item for item in items if (_item_key(item), judge_id) not in done]
         if not todo:
             continue
-        config = dict(section.options) | {"backend": section.backend, "model": section.model}
-        judge = host.get("judges", section.plugin, where=f"judges.{judge_id}.plugin").factory(config, make_backend)
+        judge = make_judge(host, judge_id, section, make_backend)
         verdicts = await judge.judge(todo)
         rows = [
             dict(zip(KEY_COLUMNS, _item_key(item), strict=True))

@@ -25,6 +25,7 @@ from typing import Any
 
 from qframe.analysis.data import POOLED, RunData, paired
 from qframe.analysis.resources import resource_columns
+from qframe.analysis.safety import outcome_name, refusal_judges
 from qframe.config import AnalysisSection
 
 KEY_METRICS = ("bertscore", "coherence", "rouge_l")
@@ -131,6 +132,28 @@ def _fidelity_columns(data: RunData, variant: str) -> dict[str, Any]:
     return columns
 
 
+def _safety_columns(data: RunData, variant: str, baseline: str, settings: AnalysisSection) -> dict[str, Any]:
+    columns: dict[str, Any] = {}
+    for judge in data.judge_plugins:
+        for kind in ("refusal", "over_refusal", "truthful", "biased"):
+            outcomes = data.outcomes(variant, POOLED, outcome_name(kind, judge))
+            if outcomes:
+                columns[f"{kind}_rate:{judge}"] = fmean(outcomes.values())
+    primary, regex = refusal_judges(data.judge_plugins, settings.refusal_judge)
+    if primary is None or f"refusal_rate:{primary}" not in columns:
+        return columns
+    columns["refusal_rate"] = columns[f"refusal_rate:{primary}"]
+    if variant != baseline:
+        name = outcome_name("refusal", primary)
+        _, base, own = paired(data.outcomes(baseline, POOLED, name), data.outcomes(variant, POOLED, name))
+        if base:
+            columns["refusal_delta_pp"] = 100 * (fmean(own) - fmean(base))
+    judge = next((j for j in data.judge_plugins if j != regex and f"refusal_rate:{j}" in columns), None)
+    if regex is not None and judge is not None and f"refusal_rate:{regex}" in columns:
+        columns["judge_regex_gap_pp"] = 100 * (columns[f"refusal_rate:{judge}"] - columns[f"refusal_rate:{regex}"])
+    return columns
+
+
 def build_cells(data: RunData, settings: AnalysisSection) -> list[dict[str, Any]]:
     """One cell per variant, in the manifest's order."""
     cells = []
@@ -156,6 +179,7 @@ def build_cells(data: RunData, settings: AnalysisSection) -> list[dict[str, Any]
         cell |= _benchmark_columns(data, variant, baseline, settings)
         cell |= _generation_columns(data, variant, baseline)
         cell |= _fidelity_columns(data, variant)
+        cell |= _safety_columns(data, variant, baseline, settings)
         cell |= _metric_columns(data, variant, baseline)
         cells.append(cell)
     return cells

@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
+from qframe.analysis.safety import verdict_outcomes
+
 ItemId = tuple[str, int]
 """(sample_id, repetition): the key two variants share for the same item."""
 
@@ -27,8 +29,10 @@ class RunData:
         generations: Sequence[Mapping[str, Any]],
         scores: Sequence[Mapping[str, Any]],
         verdicts: Sequence[Mapping[str, Any]] = (),
+        judge_plugins: Mapping[str, str] | None = None,
     ) -> None:
         self.variants = dict(variants)
+        self.judge_plugins = dict(judge_plugins or {})
         self.generations = generations
         self.scores = scores
         self.verdicts = verdicts
@@ -38,11 +42,13 @@ class RunData:
 
     @classmethod
     def from_store(cls, store: Any, manifest: Mapping[str, Any]) -> RunData:
+        judges = manifest.get("config", {}).get("judges", {})
         return cls(
             manifest["variants"],
             store.read("generations").to_pylist(),
             store.read("scores").to_pylist(),
             store.read("verdicts").to_pylist(),
+            {judge: section.get("plugin", "") for judge, section in judges.items()},
         )
 
     def family(self, variant: str) -> str:
@@ -53,11 +59,19 @@ class RunData:
 
     @cached_property
     def values(self) -> dict[tuple[str, str, str], dict[ItemId, float]]:
+        """Scores, plus safety verdicts as binary outcomes (see :mod:`qframe.analysis.safety`)."""
         index: dict[tuple[str, str, str], dict[ItemId, float]] = defaultdict(dict)
         for row in self.scores:
             if row["value"] is not None:
                 index[(row["variant"], row["task"], row["metric"])][(row["sample_id"], row["repetition"])] = row["value"]
+        for variant, task, outcome, sample_id, repetition, value in verdict_outcomes(self.verdicts, self.categories):
+            index[(variant, task, outcome)][(sample_id, repetition)] = value
         return index
+
+    @cached_property
+    def categories(self) -> dict[tuple[str, str], str]:
+        """(task, sample_id) -> what the item probes (harmful, benign...), where tasks say."""
+        return {(r["task"], r["sample_id"]): r["category"] for r in self.generations if r.get("category")}
 
     @cached_property
     def metric_keys(self) -> list[tuple[str, str]]:

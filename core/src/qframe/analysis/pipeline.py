@@ -2,13 +2,14 @@
 
 Its result is a plain mapping that reporters render and ``matrix.parquet`` stores:
 ``cells``, ``comparisons`` (each variant vs its baseline), ``adjacent`` (down each ladder),
-``decision_matrix``, ``recommendations``, ``settings`` and ``thresholds`` (of every classifier,
-so reports print them).
+``decision_matrix``, ``recommendations``, ``settings``, ``thresholds`` (of every classifier,
+so reports print them), ``agreement`` (between judges) and ``judge_summaries`` (each judge's own
+aggregates, where it offers them).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -17,11 +18,32 @@ from qframe.analysis.cells import build_cells
 from qframe.analysis.comparisons import adjacent_levels, compare_to_baselines
 from qframe.analysis.data import RunData
 from qframe.analysis.decisions import decision_matrix, recommendations
+from qframe.analysis.verdict_summaries import decided_labels, judge_agreement, judges_in
 from qframe.config import AnalysisSection
 from qframe.protocols import Classifier
 
 
-def analyse(data: RunData, settings: AnalysisSection, classifiers: Sequence[Classifier]) -> dict[str, Any]:
+def judge_agreements(data: RunData) -> list[dict[str, Any]]:
+    """Raw agreement, kappa (bootstrap CI) and confusion of every pair of judges that share labels."""
+    judges = judges_in(data.verdicts)
+    rows = []
+    for index, judge_a in enumerate(judges):
+        for judge_b in judges[index + 1 :]:
+            if not decided_labels(data.verdicts, judge_a) & decided_labels(data.verdicts, judge_b):
+                continue  # different questions (e.g. refusal vs pairwise): not comparable
+            result = judge_agreement(data.verdicts, judge_a, judge_b)
+            if result is not None:
+                confusion = {f"{a}|{b}": n for (a, b), n in result.confusion.items()}
+                rows.append(attrs.asdict(result, filter=lambda f, _: f.name != "confusion") | {"confusion": confusion})
+    return rows
+
+
+def analyse(
+    data: RunData,
+    settings: AnalysisSection,
+    classifiers: Sequence[Classifier],
+    judge_summaries: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+) -> dict[str, Any]:
     cells = build_cells(data, settings)
     for classifier in classifiers:
         for cell, labels in zip(cells, classifier.classify(cells), strict=True):
@@ -34,4 +56,6 @@ def analyse(data: RunData, settings: AnalysisSection, classifiers: Sequence[Clas
         "recommendations": recommendations(cells),
         "settings": attrs.asdict(settings),
         "thresholds": {c.name: dict(getattr(c, "thresholds", {})) for c in classifiers},
+        "agreement": judge_agreements(data),
+        "judge_summaries": dict(judge_summaries or {}),
     }

@@ -132,9 +132,7 @@ def judge_agreement(
     labels_a = labels_by_item(rows, judge_a, task)
     labels_b = labels_by_item(rows, judge_b, task)
     shared = sorted(
-        key
-        for key in labels_a.keys() & labels_b.keys()
-        if NOT_APPLICABLE not in (labels_a[key], labels_b[key])
+        key for key in labels_a.keys() & labels_b.keys() if NOT_APPLICABLE not in (labels_a[key], labels_b[key])
     )
     decided = [key for key in shared if is_decided(labels_a[key]) and is_decided(labels_b[key])]
     if not decided:

@@ -101,6 +101,21 @@ def safety(analysis: Analysis) -> str:
     return "## Safety and regimes\n\n" + render(rows, columns) + note
 
 
+def judges(analysis: Analysis) -> str:
+    parts = ["## Judges\n", "Agreement on items both judges decided (unparsed and error verdicts excluded and counted).\n"]
+    parts.append(render(analysis.get("agreement", []), [
+        ("Judge A", text("judge_a")), ("Judge B", text("judge_b")), ("Items", field("items", "d")),
+        ("Excluded", field("excluded", "d")), ("Agreement", field("agreement")), ("Cohen's κ", field("kappa")),
+        ("κ CI", lambda r: f"[{number(r.get('low'))}, {number(r.get('high'))}]"),
+        ("Confusion (A|B: n)", lambda r: ", ".join(f"{k}: {v}" for k, v in sorted(r.get("confusion", {}).items()))),
+    ]))
+    for judge, rows in analysis.get("judge_summaries", {}).items():
+        columns = list(dict.fromkeys(key for row in rows for key in row))
+        parts.append(f"\n### {judge}\n")
+        parts.append(render(rows, [(key.replace("_", " "), field(key)) for key in columns]))
+    return "\n".join(parts)
+
+
 def fidelity(analysis: Analysis) -> str:
     columns = [*VARIANT, ("KL mean (nats)", field("kl_mean", ".4f")), ("KL p99", field("kl_p99", ".4f")),
                ("Top-1 agreement", field("top1_agreement")), ("Flip rate", field("flip_rate")),
@@ -192,5 +207,5 @@ def provenance(analysis: Analysis) -> str:
     return "\n".join(lines)
 
 
-SECTIONS = (decision_matrix, recommendations, benchmarks, generation, safety, fidelity, performance,
+SECTIONS = (decision_matrix, recommendations, benchmarks, generation, safety, judges, fidelity, performance,
             diminishing_returns, statistics, power, thresholds, provenance)
