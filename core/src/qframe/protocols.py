@@ -100,13 +100,18 @@ class ModelInfo:
 
 @attrs.frozen
 class BackendSpec:
-    """How to build one backend instance: serialisable, built from config, never a live object."""
+    """How to build one backend instance: serialisable, built from config, never a live object.
+
+    ``top_logprobs`` tells the backend the experiment will ask for that many log-probabilities
+    per generated token, for engines that must prepare for it when the model loads.
+    """
 
     backend: str
     model: str
     quant: str = ""
     seed: int = 42
     options: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
+    top_logprobs: int = 0
 
 
 @runtime_checkable

@@ -63,8 +63,9 @@ class Session:
         return self.host.get("backends", spec.backend).factory(spec)
 
     def variant_backend(self, variant: VariantSection) -> Backend:
+        settings = self.experiment.experiment
         return self.backend_for(
-            BackendSpec(variant.backend, variant.model, variant.quant, self.experiment.experiment.seed, variant.options)
+            BackendSpec(variant.backend, variant.model, variant.quant, settings.seed, variant.options, settings.top_logprobs)
         )
 
 

@@ -71,9 +71,7 @@ def _expanded(tensor: Any) -> Any:
     try:
         values = gguf.quants.dequantize(tensor.data, tensor.tensor_type)
     except NotImplementedError:
-        raise ValueError(
-            f"cannot dequantize tensor {tensor.name!r} of type {tensor.tensor_type.name}"
-        ) from None
+        raise ValueError(f"cannot dequantize tensor {tensor.name!r} of type {tensor.tensor_type.name}") from None
     if len(tensor.shape) < 2 or np.abs(values).max() > _F16_MAX:
         return values.astype(np.float32)
     return values.astype(np.float16)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import attrs
 
@@ -31,11 +31,20 @@ class EngineGeneration:
     """One generation with llama.cpp's own timings.
 
     ``prompt_eval_ms``/``n_prompt_eval`` time the batched prompt pass, ``eval_ms``/``n_eval``
-    the one-token decode steps. The last generated token is never decoded, so ``n_eval`` is
-    usually ``completion_tokens - 1``. ``decode_tokens_per_s`` is ``n_eval`` per second of
-    ``eval_ms`` (None without decode steps). ``ttft_ms`` is the prompt pass: llama.cpp samples
-    the first token from the prompt pass's last logits, so that token is ready as soon as the
-    pass ends (streaming SmolLM2, the first chunk arrived within 2 ms of ``prompt_eval_ms``).
+    the one-token decode steps that feed each generated token back. A generation cut at
+    ``max_tokens`` never decodes its last token (``n_eval == completion_tokens - 1``); one that
+    ends at end-of-generation decodes them all. ``decode_tokens_per_s`` is ``n_eval`` per second
+    of ``eval_ms`` (None without decode steps).
+
+    ``ttft_ms`` equals ``prompt_eval_ms``: the first token is sampled from the logits of the
+    prompt pass's last position, so it exists as soon as that pass ends and no decode step
+    precedes it (a streamed first chunk arrives within a few milliseconds of the prompt pass,
+    the sampling and detokenizing). A one-token prompt is a batch of one, which llama.cpp does
+    not time as a prompt pass: ``prompt_eval_ms`` and ``ttft_ms`` are then 0.
+
+    llama.cpp reports each count as at least 1 even when nothing ran; a count whose time is 0
+    is reported here as 0.
+
     ``top_logprobs`` holds, per generated token, the requested number of most likely tokens
     with their log-probabilities, when asked for.
     """
@@ -57,7 +66,8 @@ class LlamaEngine:
     """One loaded model. Not thread-safe: one call at a time.
 
     ``logits_all=True`` is needed only for ``top_logprobs`` in :meth:`generate` (llama-cpp-python
-    keeps per-position logits only then); scoring works either way.
+    keeps per-position logits only then); scoring works either way. It costs memory for a
+    context's worth of logits and one batch-sized pass at load (see :meth:`_reserve_output_rows`).
     """
 
     def __init__(
@@ -81,7 +91,7 @@ class LlamaEngine:
         if logits_all:
             self._reserve_output_rows()
 
-    def __enter__(self) -> LlamaEngine:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -99,7 +109,9 @@ class LlamaEngine:
         """Generate up to ``max_tokens`` tokens, greedily at temperature 0.
 
         With ``chat`` the prompt (a string becomes one user message) is rendered by the GGUF's
-        chat template; otherwise the string is continued as plain text.
+        chat template; otherwise the string is continued as plain text. llama-cpp-python does
+        not count a token that ends inside a multi-byte UTF-8 character against ``max_tokens``,
+        so byte-level tokens can make ``completion_tokens`` exceed it.
         """
         import llama_cpp
 
@@ -139,12 +151,12 @@ class LlamaEngine:
             text=text,
             prompt_tokens=response["usage"]["prompt_tokens"],
             completion_tokens=response["usage"]["completion_tokens"],
-            finish_reason=choice["finish_reason"] or "stop",
+            finish_reason=choice["finish_reason"],
             prompt_eval_ms=perf.t_p_eval_ms,
-            n_prompt_eval=perf.n_p_eval,
+            n_prompt_eval=perf.n_p_eval if perf.t_p_eval_ms > 0 else 0,
             eval_ms=perf.t_eval_ms,
-            n_eval=perf.n_eval,
-            decode_tokens_per_s=perf.n_eval / perf.t_eval_ms * 1000.0 if perf.n_eval and perf.t_eval_ms > 0 else None,
+            n_eval=perf.n_eval if perf.t_eval_ms > 0 else 0,
+            decode_tokens_per_s=perf.n_eval / perf.t_eval_ms * 1000.0 if perf.t_eval_ms > 0 else None,
             ttft_ms=perf.t_p_eval_ms,
             top_logprobs=[_top_k(position, top_logprobs) for position in ranked] if top_logprobs else None,
         )
@@ -157,13 +169,10 @@ class LlamaEngine:
         """
         import numpy as np
 
-        try:
-            return [
-                float(rows[np.arange(len(tokens)), tokens].sum())
-                for tokens, rows in self._forcer.continuation_logprobs(context, continuations)
-            ]
-        finally:
-            self._llm.reset()
+        return [
+            float(rows[np.arange(len(tokens)), tokens].sum())
+            for tokens, rows in self._forcer.continuation_logprobs(context, continuations)
+        ]
 
     def score_sequence(self, context: str, continuation: str, top_k: int) -> list[dict[str, float]]:
         """Teacher-forced top-``top_k`` tokens and log-probabilities at each continuation position.
@@ -175,14 +184,11 @@ class LlamaEngine:
         """
         import numpy as np
 
-        try:
-            [(_, rows)] = self._forcer.continuation_logprobs(context, [continuation])
-        finally:
-            self._llm.reset()
+        [(_, rows)] = self._forcer.continuation_logprobs(context, [continuation])
         best = np.argsort(-rows, axis=1)[:, :top_k]
         return [
             _top_k({self._token_text(int(token)): float(row[token]) for token in reversed(order)}, top_k)
-            for row, order in zip(rows, best)
+            for row, order in zip(rows, best, strict=True)
         ]
 
     def close(self) -> None:

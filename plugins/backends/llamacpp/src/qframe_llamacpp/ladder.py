@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -60,9 +61,10 @@ def build_ladder(
 ) -> list[LadderEntry]:
     """Return the baseline entry followed by one entry per requested quant, building what is missing.
 
-    An unquantized source (F32/F16/BF16 matrices) is itself the baseline. A quantized source is
-    first expanded to ``<stem>-F16.gguf``, which becomes the baseline and the input of every
-    quant. A requested quant equal to the baseline's label is not built twice. Raises
+    An unquantized source (F32/F16/BF16 matrices) is itself the baseline, linked (or copied) to
+    ``<stem>-<TYPE>.gguf`` so the folder holds the whole ladder under one name pattern. A
+    quantized source is first expanded to ``<stem>-F16.gguf``, which becomes the baseline and
+    the input of every quant. A requested quant equal to the baseline's label is not built twice. Raises
     ``ValueError`` for an unknown quant or a non-GGUF source and ``OSError`` when ``out_dir``
     cannot be created or written.
     """
@@ -84,7 +86,10 @@ def build_ladder(
             rung_path(baseline_label), source_info, baseline_label, lambda dst: dequantize_to_f16(source, dst), log
         )
     else:
-        baseline_label, baseline_info, reused = source_info.file_type, source_info, True
+        baseline_label = source_info.file_type
+        baseline_info, reused = _build_rung(
+            rung_path(baseline_label), source_info, baseline_label, lambda dst: _link_or_copy(source, dst), log
+        )
 
     entries = [_entry(baseline_info, baseline_label, is_baseline=True, reused=reused)]
     for label in labels:
@@ -104,9 +109,7 @@ def build_ladder(
 def fallback_tensors(info: GgufInfo, quant: str) -> tuple[str, ...]:
     """Names of the quantized weight matrices whose type the ``quant`` mix does not assign."""
     intended = MIX_TYPES[quant]
-    return tuple(
-        t.name for t in info.tensors if t.is_matrix and not t.is_float and t.type_name not in intended
-    )
+    return tuple(t.name for t in info.tensors if t.is_matrix and not t.is_float and t.type_name not in intended)
 
 
 def _writable_directory(out_dir: str | Path) -> Path:
@@ -119,6 +122,16 @@ def _writable_directory(out_dir: str | Path) -> Path:
     if not os.access(out_dir, os.W_OK | os.X_OK):
         raise PermissionError(f"ladder directory is not writable: {out_dir}")
     return out_dir
+
+
+def _link_or_copy(source: Path, destination: Path) -> Path:
+    """Put an unquantized source into the ladder folder under its rung name (a hard link if it can)."""
+    with atomic_output(destination) as partial:
+        try:
+            os.link(source, partial)
+        except OSError:
+            shutil.copyfile(source, partial)
+    return destination
 
 
 def _build_rung(

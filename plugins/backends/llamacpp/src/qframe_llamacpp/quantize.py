@@ -78,9 +78,7 @@ def quantize(source: str | Path, destination: str | Path, quant_label: str, thre
     params.ftype = quant_ftypes()[quant_label]
     params.nthread = threads or 0
     with atomic_output(destination) as partial:
-        status = llama_cpp.llama_model_quantize(
-            str(source).encode(), str(partial).encode(), ctypes.byref(params)
-        )
+        status = llama_cpp.llama_model_quantize(str(source).encode(), str(partial).encode(), ctypes.byref(params))
         if status != 0:
             raise RuntimeError(f"llama.cpp could not quantize {source} to {quant_label} (status {status})")
     return Path(destination)

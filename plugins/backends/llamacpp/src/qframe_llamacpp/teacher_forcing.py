@@ -33,8 +33,8 @@ class TeacherForcer:
     """Scores continuations on a loaded ``llama_cpp.Llama``, reusing its KV cache between them.
 
     It drives the context directly (batches, cache trimming), so the ``Llama`` object's own
-    record of what is cached goes stale: call :meth:`invalidate` before using the ``Llama``
-    object for generation again, and reset that object's token count after scoring.
+    record of what is cached goes stale, and the other way round: before generating with the
+    ``Llama`` object call its ``reset()``, and call :meth:`invalidate` here.
     """
 
     def __init__(self, llm: Any) -> None:
@@ -79,7 +79,9 @@ class TeacherForcer:
                     "there is nothing to condition it on"
                 )
             if len(joint) - 1 > self._llm.n_ctx():
-                raise ValueError(f"context and continuation need {len(joint) - 1} positions; n_ctx is {self._llm.n_ctx()}")
+                raise ValueError(
+                    f"context and continuation need {len(joint) - 1} positions; n_ctx is {self._llm.n_ctx()}"
+                )
             self._hold_context(context_tokens[: shared - 1])
             logits = self._decode(joint[shared - 1 : -1], start=shared - 1, logits_from=shared - 1)
             self._cached = joint[:-1]
@@ -95,13 +97,13 @@ class TeacherForcer:
         return bos
 
     def _hold_context(self, prefix: list[int]) -> None:
-        """Leave exactly ``prefix`` in the KV cache: trim when it is cached, else decode it anew."""
+        """Leave exactly ``prefix`` in the KV cache: trim the cache when it starts with ``prefix``,
+        else (or when the memory cannot drop a tail, as recurrent models' cannot) decode it anew."""
         import llama_cpp
 
         memory = llama_cpp.llama_get_memory(self._llm.ctx)
-        if self._cached[: len(prefix)] == prefix:
-            llama_cpp.llama_memory_seq_rm(memory, 0, len(prefix), -1)
-        else:
+        trimmed = self._cached[: len(prefix)] == prefix and llama_cpp.llama_memory_seq_rm(memory, 0, len(prefix), -1)
+        if not trimmed:
             llama_cpp.llama_memory_clear(memory, True)
             self._decode(prefix, start=0, logits_from=None)
         self._cached = list(prefix)
@@ -139,7 +141,7 @@ class TeacherForcer:
 
 def _common_prefix_length(first: Sequence[int], second: Sequence[int]) -> int:
     length = 0
-    for a, b in zip(first, second):
+    for a, b in zip(first, second, strict=False):
         if a != b:
             break
         length += 1

@@ -13,13 +13,52 @@ from pathlib import Path
 from .atomic import save_gguf
 
 TINY_WORDS = (
-    "the", "a", "cat", "dog", "sat", "on", "mat", "is", "was", "and", "to", "of", "in", "it",
-    "yes", "no", "hello", "world", "Paris", "France", "capital", "answer", "question", "red",
-    "blue", "green", "one", "two", "three", "four", "big", "small", "runs", "jumps", "sleeps",
-    "happy", "sad", "What", "Answer", "user", "assistant",
+    "the",
+    "a",
+    "cat",
+    "dog",
+    "sat",
+    "on",
+    "mat",
+    "is",
+    "was",
+    "and",
+    "to",
+    "of",
+    "in",
+    "it",
+    "yes",
+    "no",
+    "hello",
+    "world",
+    "Paris",
+    "France",
+    "capital",
+    "answer",
+    "question",
+    "red",
+    "blue",
+    "green",
+    "one",
+    "two",
+    "three",
+    "four",
+    "big",
+    "small",
+    "runs",
+    "jumps",
+    "sleeps",
+    "happy",
+    "sad",
+    "What",
+    "Answer",
+    "user",
+    "assistant",
 )
+# The template writes the BOS token itself, as real llama templates do; llama-cpp-python then
+# tokenizes the rendered prompt without adding another.
 TINY_CHAT_TEMPLATE = (
-    "{% for message in messages %}{{ message['role'] }}: {{ message['content'] }}\n{% endfor %}"
+    "{{ bos_token }}{% for message in messages %}{{ message['role'] }}: {{ message['content'] }}\n{% endfor %}"
     "{% if add_generation_prompt %}assistant:{% endif %}"
 )
 _SPACE = "\u2581"

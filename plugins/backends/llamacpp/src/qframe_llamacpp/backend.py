@@ -1,0 +1,123 @@
+"""Backend ``llamacpp``: a GGUF model run in-process by llama.cpp.
+
+Options (per variant or ladder): ``n_ctx`` (default 2048), ``n_threads`` (default: llama.cpp's
+choice). Every blocking call runs in a worker thread so the event loop stays free, one call at a
+time per model (the engine is not thread-safe). The model keeps per-position logits only when
+the experiment asks for top-k log-probabilities (``BackendSpec.top_logprobs``); a request that
+asks for them anyway reloads it once with them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from qframe.errors import BadInputError, BackendError
+from qframe.protocols import BackendSpec, GenerationRequest, GenerationResult, ModelInfo
+
+
+class LlamaCppBackend:
+    default_concurrency = 1
+
+    def __init__(self, spec: BackendSpec) -> None:
+        options = dict(spec.options)
+        self.path = Path(spec.model).expanduser()
+        self.quant = spec.quant
+        self.seed = spec.seed
+        self.n_ctx = int(options.get("n_ctx", 2048))
+        self.n_threads = options.get("n_threads")
+        self.logits_all = spec.top_logprobs > 0
+        self._engine: Any = None
+        self._lock = asyncio.Lock()
+
+    async def open(self) -> ModelInfo:
+        from qframe_llamacpp.gguf_info import inspect_gguf
+
+        if not self.path.is_file():
+            raise BadInputError(f"model file not found: {self.path}")
+        try:
+            info = await asyncio.to_thread(inspect_gguf, self.path)
+        except ValueError as exc:
+            raise BadInputError(str(exc)) from None
+        self._engine = await asyncio.to_thread(self._load, self.logits_all)
+        versions = self._engine.engine_version()
+        return ModelInfo(
+            model=str(self.path),
+            digest=info.sha256,
+            quant=self.quant or info.file_type,
+            engine=f"llama.cpp via llama-cpp-python {versions['llama_cpp_python']}",
+            size_bytes=info.size_bytes,
+            parameters=info.parameter_count,
+            bits_per_weight=info.bits_per_weight,
+            details={
+                "architecture": info.architecture,
+                "file_type": info.file_type,
+                "context_length": info.context_length,
+                "tensor_types": info.tensor_types,
+                "tensor_type_elements": info.tensor_type_elements,
+                "llama_cpp_system_info": versions["system_info"],
+                **info.shape,
+            },
+        )
+
+    def _load(self, logits_all: bool) -> Any:
+        from qframe_llamacpp.engine import LlamaEngine
+
+        return LlamaEngine(self.path, n_ctx=self.n_ctx, n_threads=self.n_threads, seed=self.seed, logits_all=logits_all)
+
+    async def _engine_for(self, request: GenerationRequest) -> Any:
+        if self._engine is None:
+            raise BackendError("llamacpp backend used before open()")
+        if request.top_logprobs and not self._engine.logits_all:
+            await asyncio.to_thread(self._engine.close)
+            self._engine = await asyncio.to_thread(self._load, True)
+        return self._engine
+
+    async def generate(self, request: GenerationRequest) -> GenerationResult:
+        async with self._lock:
+            engine = await self._engine_for(request)
+            prompt: Any = request.prompt
+            if request.chat and request.system:
+                prompt = [{"role": "system", "content": request.system}, {"role": "user", "content": request.prompt}]
+            elif request.system:
+                prompt = f"{request.system}\n\n{request.prompt}"
+            result = await asyncio.to_thread(
+                engine.generate,
+                prompt,
+                request.max_tokens,
+                request.temperature,
+                list(request.stop),
+                request.top_logprobs or None,
+                request.chat,
+            )
+        return GenerationResult(
+            text=result.text,
+            prompt_tokens=result.prompt_tokens,
+            completion_tokens=result.completion_tokens,
+            finish_reason=result.finish_reason,
+            prompt_eval_ms=result.prompt_eval_ms,
+            eval_ms=result.eval_ms,
+            eval_tokens=result.n_eval,
+            ttft_ms=result.ttft_ms,
+            top_logprobs=tuple(result.top_logprobs) if result.top_logprobs else None,
+            applied={
+                "temperature": request.temperature,
+                "seed": self.seed,
+                "max_tokens": request.max_tokens,
+                "chat_template": request.chat,
+                "n_ctx": self.n_ctx,
+            },
+        )
+
+    async def loglikelihood(self, context: str, continuations: Sequence[str]) -> list[float]:
+        async with self._lock:
+            if self._engine is None:
+                raise BackendError("llamacpp backend used before open()")
+            return await asyncio.to_thread(self._engine.loglikelihood, context, list(continuations))
+
+    async def close(self) -> None:
+        if self._engine is not None:
+            engine, self._engine = self._engine, None
+            await asyncio.to_thread(engine.close)

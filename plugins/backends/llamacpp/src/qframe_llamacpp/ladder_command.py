@@ -1,0 +1,44 @@
+"""``qframe ladder SOURCE.gguf --quants ... --out DIR``: build a GGUF quant ladder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+DEFAULT_QUANTS = "Q8_0,Q6_K,Q5_K_M,Q4_K_M,Q4_0,Q3_K_S,Q2_K"
+
+
+@click.command(name="ladder")
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--quants", default=DEFAULT_QUANTS, show_default=True, help="Comma-separated quant types to build.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("ladder"), show_default=True)
+@click.option("--threads", type=int, default=None, help="Quantizer threads (default: all cores).")
+def ladder(source: Path, quants: str, out_dir: Path, threads: int | None) -> None:
+    """Build a quant ladder from one GGUF with llama.cpp's quantizer.
+
+    A quantized source is first expanded to F16 (the baseline). Every output is described from
+    the file written: tensor types, weight matrices that fell back to another type, effective
+    bits per weight and size. Outputs whose recorded source hash matches are reused.
+    """
+    from qframe.errors import BadInputError
+
+    from qframe_llamacpp.ladder import build_ladder
+
+    labels = [label.strip() for label in quants.split(",") if label.strip()]
+    if not source.is_file():
+        raise BadInputError(f"source model not found: {source}")
+    try:
+        entries = build_ladder(source, labels, out_dir, log=lambda line: click.echo(line, err=True), threads=threads)
+    except ValueError as exc:
+        raise BadInputError(str(exc)) from None
+    except OSError as exc:
+        raise BadInputError(f"{out_dir}: {exc.strerror or exc}") from None
+    click.echo(f"{'quant':<8} {'bpw':>6} {'size MB':>9} {'fallbacks':>9}  tensor types written  file")
+    for entry in entries:
+        types = ", ".join(f"{name}:{count}" for name, count in sorted(entry.tensor_types.items()))
+        mark = " (baseline)" if entry.is_baseline else (" (reused)" if entry.reused else "")
+        click.echo(
+            f"{entry.quant:<8} {entry.bits_per_weight:>6.2f} {entry.size_bytes / 1e6:>9.1f} {entry.fallback_count:>9}  "
+            f"{types}  {entry.path}{mark}"
+        )

@@ -1,0 +1,34 @@
+"""Registers backend ``llamacpp``, the ``qframe ladder`` command and the offline demo.
+
+Nothing here imports llama_cpp, gguf or numpy: the factory and the command import them when used.
+"""
+
+from __future__ import annotations
+
+from qframe.hookspecs import hookimpl
+
+
+def _make_backend(spec):
+    try:
+        import llama_cpp  # noqa: F401
+    except ImportError:
+        from qframe.errors import MissingDependencyError
+
+        raise MissingDependencyError(
+            "backend 'llamacpp' needs llama-cpp-python: pip install 'llama-cpp-python==0.3.36'"
+        ) from None
+    from qframe_llamacpp.backend import LlamaCppBackend
+
+    return LlamaCppBackend(spec)
+
+
+@hookimpl
+def qframe_register_backends(register) -> None:
+    register("llamacpp", _make_backend, "GGUF models in-process with llama.cpp (CPU), native timings")
+
+
+@hookimpl
+def qframe_register_commands(cli) -> None:
+    from qframe_llamacpp.ladder_command import ladder
+
+    cli.add_command(ladder)
