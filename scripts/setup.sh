@@ -11,6 +11,10 @@ pip() { .venv/bin/python -m pip --disable-pip-version-check "$@"; }
 
 pip install --quiet --upgrade "pip>=24" "setuptools>=77" wheel
 
+# The semantic metrics need PyTorch: take the CPU build (2.13.0) that pip finds locally, never a
+# CUDA build from the index.
+pip install --quiet "torch==2.13.0"
+
 mapfile -t plugins < <(.venv/bin/python -c '
 import tomllib
 for entry in tomllib.load(open("registry.toml", "rb"))["plugin"]:

@@ -27,6 +27,16 @@ def qframe_register_backends(register) -> None:
     register("llamacpp", _make_backend, "GGUF models in-process with llama.cpp (CPU), native timings")
 
 
+@hookimpl(tryfirst=True)
+def qframe_demo_experiment(work_dir):
+    """The SmolLM2 ladder on the offline suite (see :mod:`qframe_llamacpp.demo`)."""
+    import click
+
+    from qframe_llamacpp.demo import demo_experiment
+
+    return demo_experiment(work_dir, log=lambda line: click.echo(line, err=True))
+
+
 @hookimpl
 def qframe_register_commands(cli) -> None:
     from qframe_llamacpp.ladder_command import ladder

@@ -1,0 +1,188 @@
+"""The benchmark tasks: where the rows come from, how many items to draw, how to ask them.
+
+Options of every benchmark task (``[[tasks]] options``):
+
+* ``path``: a local Parquet or JSONL export, or a folder holding one (searched for ``split``);
+* ``url``: an export to download once into ``<qframe cache>/data`` when ``path`` is not given;
+* ``builtin = true``: the project's own small item set in the same schema, for offline demos;
+* ``split``: the split to read from a folder (default ``test``; HellaSwag and TruthfulQA
+  ``validation``, the splits that carry labels);
+* ``mode``: ``"generate"`` (default: ask for the letter, read it back) or ``"loglikelihood"``
+  (rank the choices by the backend's log-probabilities);
+* ``template``: the generation prompt, with ``{question}``, ``{choices}`` and ``{labels}``;
+* ``per_subject`` (MMLU only): items drawn from each subject, default 5 (57 x 5 = 285).
+
+Without a ``limit`` a task draws its default size (MMLU: ``per_subject`` of every subject); a
+``limit`` draws that many instead (MMLU: the first ``limit`` of the stratified, interleaved draw).
+Identical items (same question and choices) are kept once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from qframe.errors import BadInputError, ConfigError
+from qframe.protocols import Sample
+from qframe_tasks_benchmarks.download import fetch
+from qframe_tasks_benchmarks.formats import (
+    RowError,
+    RowReader,
+    read_arc,
+    read_hellaswag,
+    read_mmlu,
+    read_truthfulqa_mc,
+)
+from qframe_tasks_benchmarks.prompts import DEFAULT_TEMPLATE, check_template, to_sample
+from qframe_tasks_benchmarks.sampling import seeded_subset, stratified
+from qframe_tasks_benchmarks.sources import read_rows
+
+BUILTIN_DIR = Path(__file__).parent / "data"
+MODES = ("generate", "loglikelihood")
+SOURCE_OPTIONS = ("path", "url", "builtin")
+COMMON_OPTIONS = (*SOURCE_OPTIONS, "split", "mode", "template")
+
+
+@attrs.frozen
+class Benchmark:
+    """What differs between benchmarks: the row schema, the default split and the sample size.
+
+    A benchmark with ``per_subject`` is sampled stratified by subject; the others draw
+    ``default_size`` items.
+    """
+
+    name: str
+    title: str
+    read_row: RowReader
+    split: str
+    description: str
+    default_size: int | None = None
+    per_subject: int | None = None
+
+    @property
+    def builtin_file(self) -> Path:
+        return BUILTIN_DIR / f"{self.name}.jsonl"
+
+
+BENCHMARKS: tuple[Benchmark, ...] = (
+    Benchmark(
+        "mmlu",
+        "MMLU",
+        read_mmlu,
+        "test",
+        "MMLU multiple choice, stratified by subject (default 5 per subject: 285 items)",
+        per_subject=5,
+    ),
+    Benchmark(
+        "arc_challenge",
+        "ARC-Challenge",
+        read_arc,
+        "test",
+        "ARC-Challenge science multiple choice (default 200 items)",
+        default_size=200,
+    ),
+    Benchmark(
+        "hellaswag",
+        "HellaSwag",
+        read_hellaswag,
+        "validation",
+        "HellaSwag sentence completion as multiple choice (default 200 items)",
+        default_size=200,
+    ),
+    Benchmark(
+        "truthfulqa_mc",
+        "TruthfulQA",
+        read_truthfulqa_mc,
+        "validation",
+        "TruthfulQA single-answer multiple choice, MC1 (default 200 items)",
+        default_size=200,
+    ),
+)
+
+
+class BenchmarkTask:
+    """A multiple-choice benchmark; see the module docstring for its options."""
+
+    default_metrics: tuple[str, ...] = ("accuracy_raw", "accuracy_rescored")
+
+    def __init__(self, benchmark: Benchmark, options: Mapping[str, Any]) -> None:
+        self.benchmark = benchmark
+        self.name = benchmark.name
+        allowed = (*COMMON_OPTIONS, "per_subject") if benchmark.per_subject else COMMON_OPTIONS
+        unknown = sorted(set(options) - set(allowed))
+        if unknown:
+            raise self._config_error(unknown[0], f"unknown option; allowed: {', '.join(allowed)}")
+        self.mode = str(options.get("mode", "generate"))
+        if self.mode not in MODES:
+            raise self._config_error("mode", f"must be one of {', '.join(MODES)}, got {self.mode!r}")
+        self.template = check_template(str(options.get("template", DEFAULT_TEMPLATE)))
+        self.split = str(options.get("split", benchmark.split))
+        self.per_subject = self._per_subject(options)
+        self._options = {key: options[key] for key in SOURCE_OPTIONS if key in options}
+        self._check_source()
+
+    def samples(self, limit: int | None, seed: int) -> list[Sample]:
+        """A deterministic draw of items for ``seed``; see the module docstring for sizes."""
+        items = self.all_samples()
+        if self.per_subject is not None:
+            return stratified(items, self.per_subject, seed, _sample_id, _subject)[:limit]
+        return seeded_subset(items, limit or self.benchmark.default_size or len(items), seed, _sample_id)
+
+    def all_samples(self) -> list[Sample]:
+        """Every distinct item of the source, as samples."""
+        source = self.source_path()
+        samples: dict[str, Sample] = {}
+        for number, row in enumerate(read_rows(source, self.split), start=1):
+            try:
+                item = self.benchmark.read_row(row)
+            except RowError as exc:
+                raise BadInputError(
+                    f"{source}: row {number}: {exc} (expected the {self.benchmark.title} schema)"
+                ) from exc
+            sample = to_sample(self.name, item, self.template)
+            samples.setdefault(sample.id, sample)
+        return list(samples.values())
+
+    def source_path(self) -> Path:
+        """The file or folder to read, downloading ``url`` into the cache first if needed."""
+        if self._options.get("builtin"):
+            return self.benchmark.builtin_file
+        if "path" in self._options:
+            return Path(str(self._options["path"])).expanduser()
+        return fetch(self.name, str(self._options["url"]))
+
+    def _check_source(self) -> None:
+        builtin = self._options.get("builtin", False)
+        if not isinstance(builtin, bool):
+            raise self._config_error("builtin", f"must be true or false, got {builtin!r}")
+        chosen = [key for key in SOURCE_OPTIONS if key in self._options and self._options[key] is not False]
+        if len(chosen) > 1:
+            raise self._config_error(chosen[1], f"set only one of options.{', options.'.join(SOURCE_OPTIONS)}")
+        if not chosen:
+            raise BadInputError(
+                f"task {self.name}: set options.path to a local {self.benchmark.title} export "
+                "(Parquet or JSONL file, or a folder), options.url to download one, "
+                "or options.builtin = true for the built-in offline items"
+            )
+
+    def _per_subject(self, options: Mapping[str, Any]) -> int | None:
+        if self.benchmark.per_subject is None:
+            return None
+        value = options.get("per_subject", self.benchmark.per_subject)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise self._config_error("per_subject", f"must be a positive integer, got {value!r}")
+        return value
+
+    def _config_error(self, option: str, message: str) -> ConfigError:
+        return ConfigError(f"task {self.name}: options.{option}: {message}")
+
+
+def _sample_id(sample: Sample) -> str:
+    return sample.id
+
+
+def _subject(sample: Sample) -> str:
+    return str(sample.metadata["subject"])
