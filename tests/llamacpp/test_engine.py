@@ -171,3 +171,21 @@ def test_sampling_is_seeded(engine: LlamaEngine) -> None:
     first = engine.generate("hello world", max_tokens=8, temperature=0.9)
     second = engine.generate("hello world", max_tokens=8, temperature=0.9)
     assert first.text == second.text
+
+
+def test_top_logprobs_equal_llama_cpp_pythons_own(engine: LlamaEngine, reference: Any) -> None:
+    """The logits read back after generation give llama-cpp-python's own top-k log-probabilities."""
+    from qframe_llamacpp.engine import SAMPLING_OPTIONS
+
+    ours = engine.generate("the cat", max_tokens=5, chat=False, top_logprobs=3)
+    reference.reset()
+    theirs = reference.create_completion("the cat", max_tokens=5, temperature=0.0, logprobs=3, **SAMPLING_OPTIONS)
+    expected = theirs["choices"][0]["logprobs"]["top_logprobs"]
+    assert ours.text == theirs["choices"][0]["text"]
+    assert len(ours.top_logprobs) == len(expected)
+    for mine, reference_position in zip(ours.top_logprobs, expected, strict=True):
+        best = max(reference_position.values())
+        assert max(mine.values()) == pytest.approx(best, abs=1e-4)
+        for token, logprob in mine.items():
+            if token in reference_position:
+                assert logprob == pytest.approx(reference_position[token], abs=1e-4)

@@ -132,25 +132,19 @@ class LlamaEngine:
                 if isinstance(prompt_or_messages, str)
                 else [dict(message) for message in prompt_or_messages]
             )
-            response = self._llm.create_chat_completion(
-                messages, logprobs=bool(top_logprobs), top_logprobs=top_logprobs or None, **options
-            )
+            response = self._llm.create_chat_completion(messages, **options)
             choice = response["choices"][0]
             text = choice["message"]["content"] or ""
-            ranked = [
-                {entry["token"]: entry["logprob"] for entry in position["top_logprobs"]}
-                for position in (choice["logprobs"] or {}).get("content") or []
-            ]
         else:
-            response = self._llm.create_completion(prompt_or_messages, logprobs=top_logprobs or None, **options)
+            response = self._llm.create_completion(prompt_or_messages, **options)
             choice = response["choices"][0]
             text = choice["text"]
-            ranked = [position or {} for position in (choice["logprobs"] or {}).get("top_logprobs") or []]
         perf = llama_cpp.llama_perf_context(self._llm.ctx)
+        usage = response["usage"]
         return EngineGeneration(
             text=text,
-            prompt_tokens=response["usage"]["prompt_tokens"],
-            completion_tokens=response["usage"]["completion_tokens"],
+            prompt_tokens=usage["prompt_tokens"],
+            completion_tokens=usage["completion_tokens"],
             finish_reason=choice["finish_reason"],
             prompt_eval_ms=perf.t_p_eval_ms,
             n_prompt_eval=perf.n_p_eval if perf.t_p_eval_ms > 0 else 0,
@@ -158,8 +152,32 @@ class LlamaEngine:
             n_eval=perf.n_eval if perf.t_eval_ms > 0 else 0,
             decode_tokens_per_s=perf.n_eval / perf.t_eval_ms * 1000.0 if perf.t_eval_ms > 0 else None,
             ttft_ms=perf.t_p_eval_ms,
-            top_logprobs=[_top_k(position, top_logprobs) for position in ranked] if top_logprobs else None,
+            top_logprobs=(
+                self._generated_top_logprobs(usage["prompt_tokens"], usage["completion_tokens"], top_logprobs)
+                if top_logprobs
+                else None
+            ),
         )
+
+    def _generated_top_logprobs(self, n_prompt: int, n_generated: int, k: int) -> list[dict[str, float]]:
+        """Top-``k`` tokens and log-probabilities of the distribution behind each generated token.
+
+        Read from the logits llama.cpp kept for every evaluated position (row ``n_prompt - 1 + j``
+        predicts generated token ``j``) rather than through llama-cpp-python's own ``logprobs``,
+        which sorts the whole vocabulary in Python for every token (seconds per generation).
+        """
+        import numpy as np
+
+        rows = np.asarray(self._llm.scores[n_prompt - 1 : min(n_prompt - 1 + n_generated, self._llm.n_tokens)])
+        return [self._top_k_of_row(row, k) for row in rows.astype(np.float64)]
+
+    def _top_k_of_row(self, logits: Any, k: int) -> dict[str, float]:
+        import numpy as np
+
+        logprobs = logits - np.logaddexp.reduce(logits)
+        k = min(k, logprobs.size - 1)
+        best = np.argpartition(-logprobs, k)[:k]
+        return _top_k({self._token_text(int(t)): float(logprobs[t]) for t in best[np.argsort(logprobs[best])]}, k)
 
     def loglikelihood(self, context: str, continuations: Sequence[str]) -> list[float]:
         """Sum of the log-probabilities of each continuation's tokens given ``context``.

@@ -1,0 +1,76 @@
+"""Generation through qframe vs a bare llama-cpp-python loop: same 50 prompts, model, settings.
+
+qframe's path is the generation stage of a run (planning, scheduling, retry and timeout
+wrappers, the backend's worker thread, row building and flushing to the Arrow store). The bare
+loop calls ``Llama.create_chat_completion`` directly. Both reset the KV cache before every
+prompt (qframe's engine re-evaluates every prompt so timings do not depend on item order), use
+greedy decoding at temperature 0 with seed 42, max_tokens 32, 2 threads, on SmolLM2 Q8_0.
+Both include loading the model (qframe also hashes the file for the manifest) and one warm-up
+call. The two are run alternately, 3 rounds; the ratio compares medians. Target: at most 1.05.
+
+    .venv/bin/python bench/llamacpp_generation.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+
+from smollm2_ladder import THREADS, alternate, host, ladder, middle, samples
+
+from qframe.config import structure_experiment
+from qframe.plan import expand_items, schedule
+from qframe.progress import RunProgress
+from qframe.runner import GenerationStage, RowSink
+from qframe.session import new_session
+
+MAX_TOKENS = 32
+SAMPLING = {"top_k": 40, "top_p": 0.95, "min_p": 0.05, "repeat_penalty": 1.0}
+
+
+def main() -> None:
+    model = ladder()["Q8_0"]
+    prompts = samples("qa", {}, 50)
+    loaded = host()
+    config = {
+        "experiment": {"name": "bench-gen", "max_tokens": MAX_TOKENS, "warmup": 1},
+        "variants": [{"id": "Q8_0", "backend": "llamacpp", "model": str(model), "quant": "Q8_0",
+                      "options": {"n_threads": THREADS, "n_ctx": 1024}}],
+        "tasks": [{"name": "qa", "limit": 50}],
+    }
+    experiment = structure_experiment(config)
+
+    def through_qframe() -> None:
+        with tempfile.TemporaryDirectory() as folder:
+            session = new_session(experiment, loaded, Path(folder), "bench")
+            items = expand_items(experiment, {"qa": prompts}, {"qa": "generate"})
+            units = schedule(items, experiment.resolved_variants(), "sequential", 16)
+            sink = RowSink(session.store, "generations", 64, 1.0)
+            stage = GenerationStage(experiment, session.variant_backend, sink, RunProgress(len(items), enabled=False))
+            result = asyncio.run(stage.run(units))
+            assert result.errors == 0
+
+    from llama_cpp import Llama
+
+    def bare_loop() -> None:
+        llm = Llama(model_path=str(model), n_ctx=1024, n_threads=THREADS, seed=42, verbose=False)
+        messages = [{"role": "user", "content": prompts[0].prompt}]
+        llm.reset()
+        llm.create_chat_completion(messages, max_tokens=MAX_TOKENS, temperature=0.0, seed=42, **SAMPLING)  # warm-up
+        for sample in prompts:
+            llm.reset()
+            llm.create_chat_completion(
+                [{"role": "user", "content": sample.prompt}], max_tokens=MAX_TOKENS, temperature=0.0, seed=42, **SAMPLING
+            )
+        llm.close()
+
+    bare, qframe = alternate(3, [bare_loop, through_qframe])
+    print(f"prompts: {len(prompts)}, max_tokens {MAX_TOKENS}, threads {THREADS}, model {model.name}")
+    print(f"bare llama-cpp-python loop: {middle(bare):.2f} s (runs: {', '.join(f'{s:.2f}' for s in bare)})")
+    print(f"through qframe:             {middle(qframe):.2f} s (runs: {', '.join(f'{s:.2f}' for s in qframe)})")
+    print(f"wall-time ratio qframe / bare: {middle(qframe) / middle(bare):.3f} (target <= 1.05)")
+
+
+if __name__ == "__main__":
+    main()

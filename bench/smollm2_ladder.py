@@ -1,0 +1,61 @@
+"""Shared by the llama.cpp benchmarks: the SmolLM2 ladder (built once, cached) and helpers."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from statistics import median
+from typing import Any
+
+from qframe.demo import cache_dir
+from qframe.plugins import PluginHost
+from qframe.protocols import Sample
+from qframe_llamacpp.demo import DEMO_QUANTS, smollm2_source
+from qframe_llamacpp.ladder import build_ladder
+
+THREADS = int(os.environ.get("QFRAME_BENCH_THREADS", "2"))
+
+
+def ladder() -> dict[str, Path]:
+    """quant label -> GGUF path of the cached SmolLM2 ladder (F16 first)."""
+    entries = build_ladder(smollm2_source(), DEMO_QUANTS, cache_dir() / "demo" / "smollm2", log=lambda _: None)
+    return {entry.quant: entry.path for entry in entries}
+
+
+def host() -> PluginHost:
+    loaded = PluginHost()
+    loaded.load_entry_points()
+    return loaded
+
+
+def samples(task: str, options: dict[str, Any], limit: int | None = None, seed: int = 42) -> list[Sample]:
+    return host().get("tasks", task).factory(options).samples(limit, seed)
+
+
+def fifty_questions() -> list[Sample]:
+    """50 built-in multiple-choice questions: 20 MMLU-style, 20 ARC-style, 10 TruthfulQA-style."""
+    found = []
+    for task, count in (("mmlu", 20), ("arc_challenge", 20), ("truthfulqa_mc", 10)):
+        found += samples(task, {"builtin": True, "mode": "loglikelihood"}, count)
+    return found
+
+
+def timed(function: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = function()
+    return time.perf_counter() - started, result
+
+
+def alternate(rounds: int, runs: Sequence[Callable[[], Any]]) -> list[list[float]]:
+    """Run each callable ``rounds`` times, alternating, so machine drift hits both alike."""
+    seconds: list[list[float]] = [[] for _ in runs]
+    for _ in range(rounds):
+        for index, run in enumerate(runs):
+            seconds[index].append(timed(run)[0])
+    return seconds
+
+
+def middle(values: Sequence[float]) -> float:
+    return median(values)
