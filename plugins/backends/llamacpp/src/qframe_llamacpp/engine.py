@@ -192,6 +192,12 @@ class LlamaEngine:
             for tokens, rows in self._forcer.continuation_logprobs(context, continuations)
         ]
 
+    def sequence_logprobs(self, context: str, continuation: str) -> tuple[list[int], Any]:
+        """The continuation's token ids and the full log-softmax row before each of them
+        (teacher-forced; one float64 column per vocabulary entry)."""
+        [(tokens, rows)] = self._forcer.continuation_logprobs(context, [continuation])
+        return tokens, rows
+
     def score_sequence(self, context: str, continuation: str, top_k: int) -> list[dict[str, float]]:
         """Teacher-forced top-``top_k`` tokens and log-probabilities at each continuation position.
 
@@ -202,7 +208,7 @@ class LlamaEngine:
         """
         import numpy as np
 
-        [(_, rows)] = self._forcer.continuation_logprobs(context, [continuation])
+        _, rows = self.sequence_logprobs(context, continuation)
         best = np.argsort(-rows, axis=1)[:, :top_k]
         return [
             _top_k({self._token_text(int(token)): float(row[token]) for token in reversed(order)}, top_k)

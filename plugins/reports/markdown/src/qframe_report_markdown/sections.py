@@ -80,12 +80,14 @@ def benchmarks(analysis: Analysis) -> str:
 
 
 def generation(analysis: Analysis) -> str:
+    """Every per-task metric mean as a row, one column per variant (a long list stays readable)."""
     cells = _cells(analysis)
     keys = sorted({key for c in cells for key in c if key.startswith("mean:") and "accuracy" not in key})
-    columns = [*VARIANT, ("Key metric avg", field("key_metric_avg")),
-               ("Gen Δ (%)", field("generation_delta_pct", ".1f", sign=True)),
-               *[(key.removeprefix("mean:"), field(key)) for key in keys]]
-    return "## Generation and task metrics\n\n" + render(cells, columns)
+    summary = [("Key metric avg", "key_metric_avg", ".3f", False), ("Gen Δ (%)", "generation_delta_pct", ".1f", True)]
+    rows = [{"metric": title} | {c["variant"]: number(c.get(key), spec, sign) for c in cells} for title, key, spec, sign in summary]
+    rows += [{"metric": key.removeprefix("mean:")} | {c["variant"]: number(c.get(key)) for c in cells} for key in keys]
+    columns = [("Task / metric", text("metric")), *[(c["variant"], text(c["variant"])) for c in cells]]
+    return "## Generation and task metrics\n\n" + render(rows if keys else [], columns)
 
 
 def safety(analysis: Analysis) -> str:
