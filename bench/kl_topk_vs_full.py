@@ -38,8 +38,8 @@ def main() -> None:
         base_rows = [baseline.sequence_logprobs(prompt, text)[1] for prompt, text in pairs]
     positions = sum(len(rows) for rows in base_rows)
     vocab = base_rows[0].shape[1]
-    stored = pa.array([[list(top_k(row).items()) for row in rows] for rows in base_rows],
-                      type=pa.list_(pa.list_(pa.map_(pa.string(), pa.float64()))))
+    stored = pa.array([list(top_k(row).items()) for rows in base_rows for row in rows],
+                      type=pa.map_(pa.string(), pa.float64()))
     print(f"positions compared: {positions} over {len(base_rows)} texts; vocabulary {vocab}; k = {K}")
     print(f"storage per position: top-{K} list {stored.nbytes / positions:.0f} B vs full float32 row "
           f"{vocab * 4} B (ratio {stored.nbytes / positions / (vocab * 4):.4f})")

@@ -5,7 +5,7 @@ Same 50 built-in questions (20 MMLU-style, 20 ARC-style, 10 TruthfulQA-style), 2
 1. loglikelihood ranking through qframe's backend (the context evaluated once, each choice
    decoded after it) vs a bare llama-cpp-python loop that evaluates the context, saves the
    state and reloads it for each choice: chosen answers must be identical; time ratio target
-   at most 1.1 (both without model loading);
+   at most 1.1 (both including the model load; alternated, each run in a fresh process);
 2. generation (max_tokens 256, the task's lettered prompt) with answer extraction: seconds per
    question, raw and rescored accuracy, and the share of questions where the rescored letter
    equals the loglikelihood choice. There is no target: generation cost depends on verbosity.
@@ -25,10 +25,11 @@ from qframe_llamacpp.backend import LlamaCppBackend
 from qframe_metrics_text.answer_extraction import raw_choice, rescored_choice
 
 
-def bare_choices(model: str, questions) -> list[str]:
+def bare_choices(model: str) -> list[str]:
     """Context once, state saved, each choice decoded after the restored state."""
     from llama_cpp import Llama
 
+    questions = fifty_questions()
     llm = Llama(model_path=model, n_ctx=512, n_threads=THREADS, seed=42, logits_all=True, verbose=False)
     chosen = []
     for sample in questions:
@@ -47,6 +48,10 @@ def bare_choices(model: str, questions) -> list[str]:
         chosen.append(sample.choice_labels[int(np.argmax(scores))])
     llm.close()
     return chosen
+
+
+def qframe_choices(model: str) -> list[str]:
+    return asyncio.run(qframe_session(model, fifty_questions(), generate=False))
 
 
 async def qframe_session(model: str, questions, generate: bool) -> list[str]:
@@ -70,17 +75,9 @@ def main() -> None:
     model = str(ladder()["Q8_0"])
     questions = fifty_questions()
     generation_questions = [q for q in _generate_mode(questions)]
-    results: dict[str, list[str]] = {}
-
-    def run_qframe() -> None:
-        results["qframe"] = asyncio.run(qframe_session(model, questions, generate=False))
-
-    def run_bare() -> None:
-        results["bare"] = bare_choices(model, questions)
-
-    bare, qframe = alternate(3, [run_bare, run_qframe])
-    identical = results["qframe"] == results["bare"]
-    accuracy = np.mean([chosen == q.answer for chosen, q in zip(results["qframe"], questions, strict=True)])
+    (bare, qframe), (bare_chosen, qframe_chosen) = alternate(3, [(bare_choices, (model,)), (qframe_choices, (model,))])
+    identical = qframe_chosen == bare_chosen
+    accuracy = np.mean([chosen == q.answer for chosen, q in zip(qframe_chosen, questions, strict=True)])
     generation_s, texts = timed(lambda: asyncio.run(qframe_session(model, generation_questions, generate=True)))
     raw = [raw_choice(text, q.choice_labels) for text, q in zip(texts, generation_questions, strict=True)]
     rescored = [rescored_choice(text, q.choice_labels) for text, q in zip(texts, generation_questions, strict=True)]
@@ -93,7 +90,7 @@ def main() -> None:
     print(f"generation (max_tokens 256): {generation_s / n:.3f} s/question")
     print(f"generation raw accuracy:      {np.mean([c == q.answer for c, q in zip(raw, questions, strict=True)]):.2f}")
     print(f"generation rescored accuracy: {np.mean([c == q.answer for c, q in zip(rescored, questions, strict=True)]):.2f}")
-    print(f"same answer in both modes:    {np.mean([c == l for c, l in zip(rescored, results['qframe'], strict=True)]):.2f}")
+    print(f"same answer in both modes:    {np.mean([c == l for c, l in zip(rescored, qframe_chosen, strict=True)]):.2f}")
 
 
 def _generate_mode(questions):

@@ -48,13 +48,29 @@ def timed(function: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - started, result
 
 
-def alternate(rounds: int, runs: Sequence[Callable[[], Any]]) -> list[list[float]]:
-    """Run each callable ``rounds`` times, alternating, so machine drift hits both alike."""
+def _timed_call(function: Callable[..., Any], args: tuple) -> tuple[float, Any]:
+    return timed(lambda: function(*args))
+
+
+def alternate(rounds: int, runs: Sequence[tuple[Callable[..., Any], tuple]]) -> tuple[list[list[float]], list[Any]]:
+    """Time each ``(function, args)`` ``rounds`` times, alternating, each call in a fresh process.
+
+    Alternating spreads machine drift over both sides; a fresh process per call keeps one
+    side's llama.cpp threads (an OpenMP team per calling thread) from spinning against the
+    other's. Functions must be module-level (they are sent to a spawned process). Returns the
+    seconds per run and each function's last result.
+    """
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
     seconds: list[list[float]] = [[] for _ in runs]
+    results: list[Any] = [None] * len(runs)
     for _ in range(rounds):
-        for index, run in enumerate(runs):
-            seconds[index].append(timed(run)[0])
-    return seconds
+        for index, (function, args) in enumerate(runs):
+            with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+                elapsed, results[index] = pool.submit(_timed_call, function, args).result()
+            seconds[index].append(elapsed)
+    return seconds, results
 
 
 def middle(values: Sequence[float]) -> float:

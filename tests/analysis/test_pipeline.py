@@ -181,3 +181,16 @@ def test_full_analysis_on_fifty_thousand_rows_is_deterministic():
     assert all(r["p_holm"] >= r["p_value"] for r in first["comparisons"])
     assert first["cells"][-1]["quality_tier"] == "unacceptable"
     assert {r["task"] for r in first["comparisons"]} == {"mmlu"} and POOLED not in {r["task"] for r in first["comparisons"]}
+
+
+def test_classifier_thresholds_come_from_options_and_bad_options_are_config_errors():
+    from qframe.errors import ConfigError
+
+    strict = CLASSIFIERS[0]({"negligible_benchmark_pp": -1.0})
+    assert strict.thresholds["negligible_benchmark_pp"] == -1.0
+    labels = strict.classify([{"baseline": False, "benchmark_delta_pp": -2.0}])
+    assert labels == [{"quality_tier": "acceptable"}]
+    with pytest.raises(ConfigError, match="classifiers.quality_tier: unknown option 'nope'; allowed: negligible_benchmark_pp"):
+        CLASSIFIERS[0]({"nope": 1})
+    with pytest.raises(ConfigError, match="classifiers.safety_regime"):
+        CLASSIFIERS[1]({"refusal_collapse_pp": "lots"})

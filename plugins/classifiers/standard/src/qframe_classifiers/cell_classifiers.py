@@ -15,25 +15,34 @@ from typing import Any
 
 import attrs
 
+from qframe.errors import ConfigError
+
 from qframe_classifiers import cliff, deployment, quality_tier, safety_regime
 
 
-def _thresholds(kind: type, options: Mapping[str, Any], name: str) -> Any:
-    allowed = [field.name for field in attrs.fields(kind)]
-    unknown = sorted(set(options) - set(allowed))
-    if unknown:
-        raise ValueError(f"classifiers.{name}: unknown option {unknown[0]!r}; allowed: {', '.join(allowed)}")
-    return kind(**{key: float(value) for key, value in options.items()})
+class RuleClassifier:
+    """Shared set-up: the rule's ``Thresholds`` built from the options, unknown options refused."""
+
+    name: str
+    thresholds_type: type
+
+    def __init__(self, options: Mapping[str, Any]) -> None:
+        allowed = [field.name for field in attrs.fields(self.thresholds_type)]
+        unknown = sorted(set(options) - set(allowed))
+        if unknown:
+            raise ConfigError(f"classifiers.{self.name}: unknown option {unknown[0]!r}; allowed: {', '.join(allowed)}")
+        try:
+            self.rules = self.thresholds_type(**{key: float(value) for key, value in options.items()})
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"classifiers.{self.name}: {exc}") from None
+        self.thresholds = attrs.asdict(self.rules)
 
 
-class QualityTierClassifier:
+class QualityTierClassifier(RuleClassifier):
     """``quality_tier``: the worse of the benchmark (pp) and generation (%) deltas."""
 
     name = "quality_tier"
-
-    def __init__(self, options: Mapping[str, Any]) -> None:
-        self.rules = _thresholds(quality_tier.Thresholds, options, self.name)
-        self.thresholds = attrs.asdict(self.rules)
+    thresholds_type = quality_tier.Thresholds
 
     def classify(self, cells: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
         labels = []
@@ -57,14 +66,11 @@ def regime_quality_delta_pp(cell: Mapping[str, Any]) -> float | None:
     return base * generation / (100 + generation) * 100  # absolute key-metric change, in pp
 
 
-class SafetyRegimeClassifier:
+class SafetyRegimeClassifier(RuleClassifier):
     """``safety_regime``: how quality and refusal moved together (needs a refusal suite)."""
 
     name = "safety_regime"
-
-    def __init__(self, options: Mapping[str, Any]) -> None:
-        self.rules = _thresholds(safety_regime.Thresholds, options, self.name)
-        self.thresholds = attrs.asdict(self.rules)
+    thresholds_type = safety_regime.Thresholds
 
     def classify(self, cells: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
         labels = []
@@ -84,14 +90,11 @@ def _by_family(cells: Sequence[Mapping[str, Any]]) -> dict[str, list[int]]:
     return families
 
 
-class QualityCliffClassifier:
+class QualityCliffClassifier(RuleClassifier):
     """``quality_cliff``: per step down each ladder (by bits per weight), drop and returns."""
 
     name = "quality_cliff"
-
-    def __init__(self, options: Mapping[str, Any]) -> None:
-        self.rules = _thresholds(cliff.Thresholds, options, self.name)
-        self.thresholds = attrs.asdict(self.rules)
+    thresholds_type = cliff.Thresholds
 
     def classify(self, cells: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
         labels: list[dict[str, Any]] = [{} for _ in cells]
@@ -116,7 +119,7 @@ class QualityCliffClassifier:
         return labels
 
 
-class DeploymentProtocolClassifier:
+class DeploymentProtocolClassifier(RuleClassifier):
     """``deployment_protocol``: role of each quant format across models, and the floor.
 
     Needs the ``quality_tier`` and ``safety_regime`` labels (run those classifiers first) and a
@@ -124,10 +127,7 @@ class DeploymentProtocolClassifier:
     """
 
     name = "deployment_protocol"
-
-    def __init__(self, options: Mapping[str, Any]) -> None:
-        self.rules = _thresholds(deployment.Thresholds, options, self.name)
-        self.thresholds = attrs.asdict(self.rules)
+    thresholds_type = deployment.Thresholds
 
     def classify(self, cells: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
         rows = [self._row(cell) for cell in cells]

