@@ -1,7 +1,7 @@
 """KL divergence from top-k (k = 20) vs full-vocabulary KL, on the same tokens, real SmolLM2 ladder.
 
-For 20 question-answering prompts the F16 baseline generates up to 48 tokens (plain completion,
-greedy). Every variant then scores that same text teacher-forced, giving its full log-softmax row
+For 20 question-answering prompts (as plain text, "Question: ...\nAnswer:") the F16 baseline
+generates up to 48 tokens (greedy). Every variant then scores that same text teacher-forced, giving its full log-softmax row
 at each position. Per position the exact KL(F16 || variant) over the whole vocabulary is
 compared with qframe's ``topk_kl`` computed from the two top-20 lists only (keyed by token id).
 Reports, per variant, the mean KLD both ways and the relative error of the top-k estimate, and
@@ -31,7 +31,7 @@ def top_k(row: np.ndarray) -> dict[str, float]:
 
 def main() -> None:
     paths = ladder()
-    prompts = [sample.prompt for sample in samples("qa", {}, PROMPTS)]
+    prompts = [f"Question: {sample.prompt}\nAnswer:" for sample in samples("qa", {}, PROMPTS)]
     with LlamaEngine(paths["F16"], n_ctx=1024, n_threads=THREADS) as baseline:
         generated = [(p, baseline.generate(p, MAX_TOKENS, chat=False).text) for p in prompts]
         pairs = [(prompt, text) for prompt, text in generated if text]

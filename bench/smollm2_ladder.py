@@ -9,7 +9,7 @@ from pathlib import Path
 from statistics import median
 from typing import Any
 
-from qframe.demo import cache_dir
+from qframe.cache import cache_dir
 from qframe.plugins import PluginHost
 from qframe.protocols import Sample
 from qframe_llamacpp.demo import DEMO_QUANTS, smollm2_source

@@ -105,7 +105,10 @@ def test_sigkill_at_random_points_then_resume_equals_an_uninterrupted_run(tmp_pa
 def test_ctrl_c_flushes_completed_items_and_exits_130(tmp_path):
     (tmp_path / "exp.toml").write_text(CONFIG)
     process = _start("run", "exp.toml", "--run-id", "interrupted", cwd=tmp_path)
-    time.sleep(1.0)
+    parts = tmp_path / "runs" / "interrupted" / "generations"
+    deadline = time.monotonic() + 60
+    while not (parts.exists() and any(parts.glob("part-*.parquet"))) and time.monotonic() < deadline:
+        time.sleep(0.02)  # interrupt once items are being written
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=30) == 130
     stderr = process.stderr.read()

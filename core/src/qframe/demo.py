@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
+from qframe.cache import cache_dir
 from qframe.errors import QframeError
 from qframe.plugins import PluginHost
-
-CACHE_ENV = "QFRAME_CACHE_DIR"
-
-
-def cache_dir() -> Path:
-    """Where qframe keeps files it builds once (demo ladders, downloaded data)."""
-    override = os.environ.get(CACHE_ENV)
-    if override:
-        return Path(override)
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("qframe"))
 
 
 def demo_config(host: PluginHost) -> dict[str, Any]:

@@ -46,13 +46,15 @@ class LlamaCppBackend:
         self._lock = asyncio.Lock()
 
     async def open(self) -> ModelInfo:
-        from qframe_llamacpp.gguf_info import inspect_gguf
+        from qframe.cache import cache_dir
+
+        from qframe_llamacpp.info_cache import inspect_gguf_cached
 
         if not self.path.is_file():
             raise BadInputError(f"model file not found: {self.path}")
         # Reading the GGUF's tables and hashing it overlaps with llama.cpp loading the model.
         info, engine = await asyncio.gather(
-            asyncio.to_thread(inspect_gguf, self.path),
+            asyncio.to_thread(inspect_gguf_cached, self.path, cache_dir() / "gguf-info"),
             _on_llama_thread(self._load, self.logits_all),
             return_exceptions=True,
         )

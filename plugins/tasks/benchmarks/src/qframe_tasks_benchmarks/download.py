@@ -16,7 +16,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from qframe.demo import cache_dir
+from qframe.cache import cache_dir
 from qframe.errors import BadInputError
 from qframe_tasks_benchmarks.sources import SUFFIXES
 
