@@ -1,0 +1,77 @@
+"""Tests of difference (paired and Welch t) and of equivalence (paired TOST)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from qframe.analysis.stats._support import _check_level, _degenerate_t_test, _outcomes, _paired
+from qframe.analysis.stats.results import TostResult, TTestResult
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+
+def paired_t_test(a: ArrayLike, b: ArrayLike) -> TTestResult:
+    """Paired t-test of the mean difference ``b - a``.
+
+    When every difference is the same the t statistic is undefined: the result is statistic
+    0 and p-value 1.0 if that difference is zero, otherwise an infinite statistic of its sign
+    and p-value 0.0, with ``df`` NaN in both cases.
+    """
+    import numpy as np
+
+    a_values, b_values = _paired(a, b, minimum=2)
+    difference = b_values - a_values
+    if np.ptp(difference) == 0:
+        return _degenerate_t_test(float(difference[0]))
+    from scipy.stats import ttest_rel
+
+    result = ttest_rel(b_values, a_values)
+    return TTestResult(float(result.statistic), float(result.pvalue), float(result.df))
+
+
+def welch_t_test(a: ArrayLike, b: ArrayLike) -> TTestResult:
+    """Welch's unequal-variance t-test of ``mean(b) - mean(a)`` for independent samples.
+
+    When neither sample varies the t statistic is undefined and the result follows the same
+    rule as :func:`paired_t_test`, applied to the difference of the two constants.
+    """
+    import numpy as np
+
+    a_values = _outcomes(a, "a", minimum=2)
+    b_values = _outcomes(b, "b", minimum=2)
+    if np.ptp(a_values) == 0 and np.ptp(b_values) == 0:
+        return _degenerate_t_test(float(b_values[0] - a_values[0]))
+    from scipy.stats import ttest_ind
+
+    result = ttest_ind(b_values, a_values, equal_var=False)
+    return TTestResult(float(result.statistic), float(result.pvalue), float(result.df))
+
+
+def tost_paired(a: ArrayLike, b: ArrayLike, margin: float = 0.01, alpha: float = 0.05) -> TostResult:
+    """Paired TOST: is the mean difference ``b - a`` shown to lie inside ``(-margin, +margin)``?
+
+    Equivalence is a claim of its own: a difference test that fails to reject does not make
+    arms equivalent. ``margin`` is on the outcome's scale (0.01 is one percentage point for a
+    0/1 outcome). When every difference is the same there is no sampling spread: the result is
+    equivalent, with p-value 0.0, exactly when that difference lies strictly inside the margin,
+    otherwise not equivalent with p-value 1.0; the interval collapses onto the difference.
+    """
+    import numpy as np
+
+    if margin <= 0:
+        raise ValueError(f"the equivalence margin must be positive, got {margin}")
+    _check_level(alpha, "alpha")
+    a_values, b_values = _paired(a, b)
+    difference = b_values - a_values
+    if np.ptp(difference) == 0:
+        constant = float(difference[0])
+        inside = -margin < constant < margin
+        return TostResult(0.0 if inside else 1.0, inside, constant, constant)
+    from scipy.stats import sem, t, ttest_1samp
+
+    above_lower = ttest_1samp(difference, -margin, alternative="greater").pvalue
+    below_upper = ttest_1samp(difference, margin, alternative="less").pvalue
+    p_value = max(float(above_lower), float(below_upper))
+    low, high = t.interval(1 - 2 * alpha, difference.size - 1, loc=difference.mean(), scale=sem(difference))
+    return TostResult(p_value, bool(p_value < alpha), float(low), float(high))
