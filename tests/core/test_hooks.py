@@ -165,3 +165,13 @@ def test_plugin_command_and_demo_hook(cli, monkeypatch, tmp_path):
     code, out, err = cli("run", "--no-progress", "--run-id", "demo")
     assert code == 0, err
     assert (tmp_path / "demo" / "demo" / "cells.json").exists()
+
+
+def test_resume_asks_a_judge_again_where_it_could_not_be_asked(host, run_experiment):
+    session, _ = run_experiment(_host(host), CONFIG)
+    first = session.store.read("verdicts").to_pylist()[0]
+    session.store.append("verdicts", [first | {"label": "error", "raw": ""}])
+    assert session.store.read("verdicts").to_pylist()[-1]["label"] == "error"
+    asyncio.run(execute(open_session(session.path, host), progress=False))
+    labels = {(v["variant"], v["sample_id"]): v["label"] for v in session.store.read("verdicts").to_pylist()}
+    assert labels[(first["variant"], first["sample_id"])] in {"long", "short"}

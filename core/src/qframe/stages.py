@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from qframe.analysis.verdict_summaries import ERROR
 from qframe.config import Experiment, JudgeSection
 from qframe.plugins import PluginHost
 from qframe.protocols import BackendProvider, ScoringItem, Sample, RunStore
@@ -107,7 +108,10 @@ async def run_judging(
     redo: bool = False,
 ) -> int:
     """Add verdicts of the configured judges (or the ones named); returns verdicts written."""
-    done = set() if redo else {(key_of(row), row["judge"]) for row in store.read("verdicts").to_pylist()}
+    # A verdict labelled ``error`` (the judge could not be asked) does not count as done.
+    done = set() if redo else {
+        (key_of(row), row["judge"]) for row in store.read("verdicts").to_pylist() if row["label"] != ERROR
+    }
     written = 0
     for judge_id in judge_ids if judge_ids is not None else list(experiment.judges):
         section = experiment.judges[judge_id]

@@ -160,6 +160,7 @@ TEST_COLUMNS = [
     ("CI", lambda r: f"[{number(r.get('ci_low'), '.4f')}, {number(r.get('ci_high'), '.4f')}]"),
     ("Cluster CI", lambda r: MISSING if r.get("cluster_ci_low") is None
      else f"[{number(r['cluster_ci_low'], '.4f')}, {number(r['cluster_ci_high'], '.4f')}]"),
+    ("Lost", field("lost", "d")), ("Gained", field("gained", "d")),
     ("Test", text("test")), ("p", field("p_value", ".4g")), ("p (Holm)", field("p_holm", ".4g")),
     ("TOST p", field("tost_p", ".4g")), ("Equivalent", field("equivalent")), ("d", field("cohens_d", ".3f")),
 ]
@@ -167,7 +168,8 @@ TEST_COLUMNS = [
 
 def statistics(analysis: Analysis) -> str:
     settings = analysis["settings"]
-    intro = (f"Paired tests on shared items. Binary outcomes: McNemar (exact up to 25 discordant pairs), "
+    intro = (f"Paired tests on shared items. Binary outcomes: answer flips (lost: right in the reference "
+             f"and wrong in the variant; gained: the reverse), McNemar (exact up to 25 discordant pairs), "
              f"TOST equivalence within ±{number(settings['equivalence_margin_pp'], 'g')}pp; continuous: paired t "
              f"and Cohen's d. CIs: paired bootstrap ({settings['bootstrap_resamples']} resamples, seeded). "
              "Holm correction within each (family, task, metric).\n\n")
