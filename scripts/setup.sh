@@ -24,6 +24,6 @@ for path in "${plugins[@]}"; do editable+=(-e "$path"); done
 pip install --quiet --no-build-isolation "${editable[@]}"
 
 if [ "${1:-}" = "--dev" ]; then
-    pip install --quiet "pytest>=8" "pytest-timeout>=2" "statsmodels>=0.14"  # statistics are checked against statsmodels
+    pip install --quiet "pytest>=8" "statsmodels>=0.14"  # statistics are checked against statsmodels
 fi
 echo "qframe is installed in .venv ($(.venv/bin/qframe --version))" >&2
