@@ -40,9 +40,6 @@ PROJECT = "qframe"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
-Register = Callable[..., None]
-"""``register(name: str, factory, description: str = "") -> None``."""
-
 
 @hookspec
 def qframe_register_backends(register: Callable[[str, BackendFactory, str], None]) -> None:
@@ -147,4 +144,4 @@ REGISTRATION_HOOKS: dict[str, str] = {
 
 KINDS: tuple[str, ...] = tuple(REGISTRATION_HOOKS)
 
-__all__ = ["KINDS", "REGISTRATION_HOOKS", "Register", "hookimpl", "hookspec"]
+__all__ = ["KINDS", "REGISTRATION_HOOKS", "hookimpl", "hookspec"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
@@ -204,13 +204,3 @@ def _describe(exc: BaseException, timeout_s: float) -> str:
     if isinstance(exc, asyncio.TimeoutError | TimeoutError) and not str(exc):
         return f"timeout: no answer within {timeout_s:g} s"
     return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-
-
-def summarize_errors(rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:
-    """Count stored errors by their kind (the text before the first colon)."""
-    counts: dict[str, int] = {}
-    for row in rows:
-        if row.get("error"):
-            kind = row["error"].split(":", 1)[0]
-            counts[kind] = counts.get(kind, 0) + 1
-    return counts
