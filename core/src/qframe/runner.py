@@ -56,7 +56,6 @@ class RowSink:
 class StageResult:
     completed: int = 0
     errors: int = 0
-    model_info: dict[str, ModelInfo] = attrs.Factory(dict)
 
 
 def backoff_delay(attempt: int, policy: RetrySection, rng: random.Random) -> float:
@@ -108,7 +107,6 @@ class GenerationStage:
     async def _open(self, variant: VariantSection, first: WorkItem) -> Backend:
         backend = self.make_backend(variant)
         info = await backend.open()
-        self.result.model_info[variant.id] = info
         self.on_model_info(variant, info)
         limit = self.experiment.concurrency.get(
             variant.backend, self.experiment.concurrency.get("default", backend.default_concurrency)

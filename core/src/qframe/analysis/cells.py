@@ -123,10 +123,10 @@ def _generation_columns(data: RunData, variant: str, baseline: str) -> dict[str,
 
 def _fidelity_columns(data: RunData, variant: str) -> dict[str, Any]:
     columns: dict[str, Any] = {}
-    kl = [v for task, m in data.metric_keys if m == "kl_divergence" for v in data.values.get((variant, task, m), {}).values()]
+    kl = list(data.pooled(variant, "kl_divergence").values())
     if kl:
         columns |= {"kl_mean": fmean(kl), "kl_p99": _percentile(kl, 0.99)}
-    top1 = [v for task, m in data.metric_keys if m == "top1_agreement" for v in data.values.get((variant, task, m), {}).values()]
+    top1 = list(data.pooled(variant, "top1_agreement").values())
     if top1:
         columns["top1_agreement"] = fmean(top1)
     return columns

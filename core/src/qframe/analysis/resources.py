@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from qframe.analysis.decisions import memory_of
 from qframe.config import AnalysisSection
 
 GB = 1e9
@@ -56,10 +57,10 @@ def smallest_tier(memory_gb: float | None, tiers: Sequence[float]) -> float | No
 def resource_columns(facts: Mapping[str, Any], native_tps: float | None, settings: AnalysisSection) -> dict[str, Any]:
     memory, kv = memory_estimate_gb(facts, settings)
     size = facts.get("size_bytes")
-    return {
+    columns = {
         "file_size_gb": size / GB if size else None,
         "memory_estimate_gb": memory,
         "kv_cache_gb": kv,
-        "memory_tier_gb": smallest_tier(memory if memory is not None else (size / GB if size else None), settings.memory_tiers_gb),
         "cost_per_mtok_usd": cost_per_million_tokens(native_tps, settings.hourly_price_usd),
     }
+    return columns | {"memory_tier_gb": smallest_tier(memory_of(columns), settings.memory_tiers_gb)}
