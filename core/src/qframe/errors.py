@@ -58,3 +58,11 @@ class MissingDependencyError(QframeError):
     """A plugin factory needs a library that is not installed; says what to install."""
 
     exit_code = 2
+
+
+class MissingCapabilityError(ConfigError):
+    """A backend cannot do what the experiment asks of it (e.g. score a given text over HTTP).
+
+    The message names the backend, the capability and what to do instead; raised before a run
+    starts (from a backend's ``preflight``) or by the call itself, never silently worked around.
+    """

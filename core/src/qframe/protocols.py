@@ -114,12 +114,31 @@ class BackendSpec:
     top_logprobs: int = 0
 
 
+@attrs.frozen
+class Requirements:
+    """What an experiment will ask of one variant's backend; checked before a run starts.
+
+    ``modes`` are the task modes it will call (``"generate"``, ``"loglikelihood"``) and
+    ``top_logprobs`` the log-probabilities per generated token it will ask for.
+    """
+
+    modes: frozenset[str] = frozenset({"generate"})
+    top_logprobs: int = 0
+
+
 @runtime_checkable
 class Backend(Protocol):
     """A model served by some engine. One instance per variant.
 
     ``default_concurrency`` is how many calls the runner may have in flight at once unless the
     config says otherwise (1 for in-process engines).
+
+    A backend may also offer ``async preflight(requirements: Requirements) -> None``: a cheap
+    check, run by ``qframe validate`` and before a run directory is created, that the model
+    exists and is readable (a file's header, a server's model list) and that the backend can do
+    what ``requirements`` asks. It raises :class:`qframe.errors.BadInputError` (unreadable model)
+    or :class:`qframe.errors.MissingCapabilityError` with a one-line message, and loads nothing
+    heavy.
     """
 
     default_concurrency: int
