@@ -99,3 +99,31 @@ def test_out_dir_that_cannot_be_created(tiny_model: Path, tmp_path: Path) -> Non
     blocker.write_text("")
     with pytest.raises(OSError, match=f"^cannot create ladder directory {blocker / 'ladder'}: "):
         _build(tiny_model, blocker / "ladder")
+
+
+def test_llama_cpp_log_goes_to_a_file_not_the_terminal(tiny_model: Path, tmp_path: Path, capfd) -> None:
+    lines: list[str] = []
+    build_ladder(tiny_model, ["Q8_0"], tmp_path / "ladder", log=lines.append)
+    captured = capfd.readouterr()
+    log = (tmp_path / "ladder" / "llama.cpp.log").read_text()
+    assert "llama_model_quantize" in log or "llama_model_loader" in log
+    assert "llama_model_loader" not in captured.err + captured.out
+    assert [line.split(":")[0] for line in lines] == ["F32", "Q8_0"]  # one line per rung
+
+
+def test_model_loading_log_goes_to_a_file(tiny_model: Path, capfd) -> None:
+    import asyncio
+
+    from qframe.protocols import BackendSpec
+    from qframe_llamacpp.backend import LlamaCppBackend
+
+    async def load() -> dict:
+        backend = LlamaCppBackend(BackendSpec("llamacpp", str(tiny_model)))
+        info = await backend.open()
+        await backend.close()
+        return dict(info.details)
+
+    details = asyncio.run(load())
+    captured = capfd.readouterr()
+    assert "llama_model_loader" not in captured.err + captured.out
+    assert "llama_model_loader" in Path(details["native_log"]).read_text()

@@ -39,6 +39,7 @@ def run(host: PluginHost, config: Path | None, output_dir: Path | None, run_id: 
     """Run an experiment (generate, score, judge, report). Without CONFIG: the offline demo."""
     from qframe.config import check_references, load_experiment, structure_experiment
     from qframe.demo import demo_config
+    from qframe.preparation import prepare
     from qframe.session import new_session
 
     if config is None:
@@ -46,7 +47,8 @@ def run(host: PluginHost, config: Path | None, output_dir: Path | None, run_id: 
         check_references(experiment, host)
     else:
         experiment = load_experiment(config, host)
-    session = new_session(experiment, host, output_dir, run_id)
+    experiment, tasks = prepare(experiment, host)
+    session = new_session(experiment, host, output_dir, run_id, tasks)
     click.echo(f"run directory: {session.path}", err=True)
     _finish(session, no_progress)
 
@@ -207,13 +209,13 @@ def export(host: PluginHost, run_dir: Path, fmt: str, out: Path | None) -> None:
 @click.argument("config", type=click.Path(path_type=Path))
 @click.pass_obj
 def validate(host: PluginHost, config: Path) -> None:
-    """Check a config file: structure, types and that every plugin it names is installed."""
+    """Check a config without running it: structure, plugins, data files and model files."""
     from qframe.config import load_experiment
+    from qframe.preparation import describe, prepare
 
-    experiment = load_experiment(config, host)
-    variants = experiment.resolved_variants()
-    baselines = ", ".join(v.id for v in variants if v.baseline)
-    click.echo(f"ok: {len(variants)} variants (baseline {baselines}), {len(experiment.tasks)} tasks")
+    experiment, tasks = prepare(load_experiment(config, host), host)
+    for line in describe(experiment, tasks):
+        click.echo(line)
 
 
 @cli.command()

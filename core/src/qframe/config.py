@@ -150,12 +150,26 @@ class AnalysisSection:
     kv_bytes_per_element: float = attrs.field(default=2.0, validator=_positive)
     memory_tiers_gb: list[float] = attrs.Factory(lambda: [2.0, 4.0, 8.0, 12.0, 16.0, 24.0, 48.0, 80.0])
     hourly_price_usd: float = attrs.field(default=0.035, validator=_non_negative)
+    output_flag_pp: float = attrs.field(default=10.0, validator=_positive)
 
     def __attrs_post_init__(self) -> None:
         for name in ("confidence", "alpha", "power"):
             value = getattr(self, name)
             if not 0 < value < 1:
                 raise FieldValueError(name, f"must be between 0 and 1, got {value}")
+
+
+@attrs.define
+class DefaultsSection:
+    """What tasks bring unless the config turns it off.
+
+    ``metrics``: each task's default metrics run besides those in ``metrics``; ``judges``: the
+    judges a task declares (the regex refusal judge for the refusal, jailbreak and over-refusal
+    suites) run when no configured judge uses the same plugin.
+    """
+
+    metrics: bool = True
+    judges: bool = True
 
 
 @attrs.define
@@ -173,6 +187,7 @@ class Experiment:
     retry: RetrySection = attrs.Factory(RetrySection)
     store: StoreSection = attrs.Factory(StoreSection)
     analysis: AnalysisSection = attrs.Factory(AnalysisSection)
+    defaults: DefaultsSection = attrs.Factory(DefaultsSection)
 
     def resolved_variants(self) -> list[VariantSection]:
         """Explicit variants plus the ladder expanded, with exactly one baseline."""

@@ -9,6 +9,7 @@ registered twice for one kind is an error naming both distributions.
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Iterable
 from importlib import metadata
@@ -179,6 +180,28 @@ class PluginHost:
     def versions(self) -> dict[str, str]:
         """Distribution -> version for every loaded plugin (written to the manifest)."""
         return {plugin.distribution: plugin.version for plugin in self.plugins.values()}
+
+
+def lazy(target: str, *args: Any) -> Callable[..., Any]:
+    """A factory for ``register`` that imports ``"package.module:name"`` only when it is called.
+
+    Registration runs for every plugin at each CLI start; a plugin that registers ``lazy(...)``
+    factories costs the start-up nothing but its tiny ``plugin`` module. The named object is
+    called with ``args`` followed by the factory's own arguments::
+
+        register("arc_challenge", lazy("my_tasks.task:make_task", "arc_challenge"), "...")
+    """
+    module_name, _, attribute = target.partition(":")
+    if not module_name or not attribute:
+        raise ValueError(f"lazy factory target must look like 'package.module:name', got {target!r}")
+
+    def factory(*call_args: Any, **kwargs: Any) -> Any:
+        made = getattr(importlib.import_module(module_name), attribute)
+        return made(*args, *call_args, **kwargs)
+
+    factory.__qualname__ = factory.__name__ = f"lazy({target})"
+    factory.target = target  # type: ignore[attr-defined]
+    return factory
 
 
 def _distribution_of(entry_point: metadata.EntryPoint) -> tuple[str, str]:

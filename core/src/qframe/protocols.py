@@ -173,7 +173,10 @@ class Task(Protocol):
     """A set of items plus how to ask for them.
 
     ``mode`` is ``"generate"`` or ``"loglikelihood"`` (multiple choice ranked by the backend).
-    ``default_metrics`` are the metric names that score this task when the config names none.
+    ``default_metrics`` are the metric names that score this task besides the configured ones.
+    A task may also declare ``default_judges``: judge plugin names whose verdicts it needs to
+    mean anything (the refusal suites declare the regex refusal judge); they run unless the
+    config already has a judge of that plugin or sets ``defaults.judges = false``.
     """
 
     name: str

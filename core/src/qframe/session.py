@@ -34,6 +34,7 @@ from qframe.config import (
 from qframe.errors import RunStateError
 from qframe.plan import expand_items, schedule
 from qframe.plugins import PluginHost
+from qframe.preparation import TaskSet, load_task_set
 from qframe.progress import RunProgress
 from qframe.protocols import Backend, BackendSpec, ModelInfo, RunStore, Sample
 from qframe.records import key_of
@@ -50,6 +51,7 @@ class Session:
     host: PluginHost
     store: RunStore
     manifest: dict[str, Any]
+    tasks: TaskSet | None = None
 
     @property
     def path(self) -> Path:
@@ -77,12 +79,22 @@ class Outcome:
     reports: list[Path]
 
 
-def new_session(experiment: Experiment, host: PluginHost, output_dir: Path | None = None, run_id: str | None = None) -> Session:
+def new_session(
+    experiment: Experiment,
+    host: PluginHost,
+    output_dir: Path | None = None,
+    run_id: str | None = None,
+    tasks: TaskSet | None = None,
+) -> Session:
+    """Create the run directory and its manifest; an existing run directory is never reused."""
     config = unstructure_experiment(experiment)
     digest = config_hash(config)
     run_id = run_id or f"{experiment.experiment.name}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{digest[:6]}"
     root = output_dir or Path(experiment.experiment.output_dir)
-    store = host.get("stores", experiment.store.name, where="store.name").factory(root / run_id)
+    run_dir = root / run_id
+    if run_dir.exists():
+        raise RunStateError(f"{run_dir}: a run with this id already exists; continue it with: qframe resume {run_dir}")
+    store = host.get("stores", experiment.store.name, where="store.name").factory(run_dir)
     manifest = {
         "run_id": run_id,
         "qframe_version": qframe.__version__,
@@ -98,7 +110,7 @@ def new_session(experiment: Experiment, host: PluginHost, output_dir: Path | Non
         "created_at": _now(),
         "status": "created",
     }
-    session = Session(experiment, host, store, manifest)
+    session = Session(experiment, host, store, manifest, tasks)
     session.save()
     return session
 
@@ -120,13 +132,9 @@ def open_session(run_dir: Path, host: PluginHost) -> Session:
 
 def load_tasks(session: Session) -> tuple[dict[str, list[Sample]], dict[str, str], dict[str, tuple[str, ...]]]:
     """Samples, mode and default metrics of every task id (the same for every variant)."""
-    samples, modes, defaults = {}, {}, {}
-    for index, section in enumerate(session.experiment.tasks):
-        task = session.host.get("tasks", section.name, where=f"tasks[{index}].name").factory(section.options)
-        samples[section.task_id] = task.samples(section.limit, session.experiment.experiment.seed)
-        modes[section.task_id] = task.mode
-        defaults[section.task_id] = tuple(task.default_metrics)
-    return samples, modes, defaults
+    if session.tasks is None:
+        session.tasks = load_task_set(session.experiment, session.host)
+    return session.tasks.samples, session.tasks.modes, session.tasks.default_metrics
 
 
 async def _check_digests(session: Session, variants: Sequence[VariantSection]) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from qframe.errors import BadInputError, BackendError
-from qframe.protocols import BackendSpec, GenerationRequest, GenerationResult, ModelInfo
+from qframe.protocols import BackendSpec, GenerationRequest, GenerationResult, ModelInfo, Requirements
 
 
 @functools.cache
@@ -44,6 +44,15 @@ class LlamaCppBackend:
         self.logits_all = spec.top_logprobs > 0
         self._engine: Any = None
         self._lock = asyncio.Lock()
+
+    async def preflight(self, requirements: Requirements) -> None:
+        """Check the GGUF file (exists, readable, complete) without loading it."""
+        from qframe_llamacpp.gguf_info import check_gguf_file
+
+        try:
+            await asyncio.to_thread(check_gguf_file, self.path)
+        except (ValueError, OSError) as exc:
+            raise BadInputError(str(exc)) from None
 
     async def open(self) -> ModelInfo:
         from qframe.cache import cache_dir
@@ -82,14 +91,24 @@ class LlamaCppBackend:
                 "tensor_types": info.tensor_types,
                 "tensor_type_elements": info.tensor_type_elements,
                 "llama_cpp_system_info": versions["system_info"],
+                "native_log": str(self.native_log),
                 **info.shape,
             },
         )
 
     def _load(self, logits_all: bool) -> Any:
         from qframe_llamacpp.engine import LlamaEngine
+        from qframe_llamacpp.native_log import native_log_to
 
-        return LlamaEngine(self.path, n_ctx=self.n_ctx, n_threads=self.n_threads, seed=self.seed, logits_all=logits_all)
+        with native_log_to(self.native_log):
+            return LlamaEngine(self.path, n_ctx=self.n_ctx, n_threads=self.n_threads, seed=self.seed, logits_all=logits_all)
+
+    @property
+    def native_log(self) -> Path:
+        """Where llama.cpp's model-loading log goes (one file per model name, appended)."""
+        from qframe.cache import cache_dir
+
+        return cache_dir() / "llama.cpp-logs" / f"{self.path.stem}.log"
 
     async def _engine_for(self, request: GenerationRequest) -> Any:
         if self._engine is None:

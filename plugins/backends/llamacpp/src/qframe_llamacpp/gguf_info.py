@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -99,7 +100,29 @@ def open_gguf(path: str | Path) -> Any:
     try:
         return _plain_array_reader()(path)
     except (ValueError, KeyError, IndexError) as error:
+        if "cannot reshape" in str(error):  # gguf-py maps each tensor's bytes; a short file leaves too few
+            raise ValueError(f"truncated GGUF file: {path}: its tensor data ends early ({error})") from None
         raise ValueError(f"unreadable GGUF file: {path}: {error}") from None
+
+
+def check_gguf_file(path: str | Path) -> None:
+    """Raise ``ValueError`` naming the problem unless ``path`` is a complete, readable GGUF file.
+
+    Cheap: parses the header and tensor table (memory-mapped, no hashing) and checks that the
+    file holds every tensor's bytes, so a truncated download fails here and not mid-run.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ValueError(f"model file not found: {path}")
+    if not path.is_file():
+        raise ValueError(f"model path is not a file: {path}")
+    if not os.access(path, os.R_OK):
+        raise ValueError(f"model file is not readable: {path}")
+    reader = open_gguf(path)
+    needed = max((int(t.data_offset) + int(t.n_bytes) for t in reader.tensors), default=0)
+    size = path.stat().st_size
+    if size < needed:
+        raise ValueError(f"truncated GGUF file: {path}: {size} bytes, its tensors need {needed}")
 
 
 @functools.cache

@@ -27,9 +27,12 @@ import attrs
 from .atomic import atomic_output
 from .dequantize import dequantize_to_f16
 from .gguf_info import GgufInfo, inspect_gguf
+from .native_log import native_log_to
 from .quantize import MIX_TYPES, check_quant_label, quantize
 
 BASELINE_FROM_QUANTIZED = "F16"
+NATIVE_LOG = "llama.cpp.log"
+"""File in the ladder folder that receives llama.cpp's quantizer log."""
 
 
 @attrs.frozen
@@ -66,12 +69,25 @@ def build_ladder(
     quantized source is first expanded to ``<stem>-F16.gguf``, which becomes the baseline and
     the input of every quant. A requested quant equal to the baseline's label is not built twice. Raises
     ``ValueError`` for an unknown quant or a non-GGUF source and ``OSError`` when ``out_dir``
-    cannot be created or written.
+    cannot be created or written. llama.cpp's own log goes to ``out_dir/llama.cpp.log``.
     """
     labels = [check_quant_label(label) for label in dict.fromkeys(quants)]
     source = Path(source)
     source_info = inspect_gguf(source)
     out_dir = _writable_directory(out_dir)
+    with native_log_to(out_dir / NATIVE_LOG):
+        return _build_entries(source, source_info, labels, out_dir, log, threads)
+
+
+def _build_entries(
+    source: Path,
+    source_info: GgufInfo,
+    labels: Sequence[str],
+    out_dir: Path,
+    log: Callable[[str], None],
+    threads: int | None,
+) -> list[LadderEntry]:
+    """The rungs of :func:`build_ladder`, built with llama.cpp's log going to its file."""
 
     def rung_path(label: str) -> Path:
         return out_dir / f"{source.stem}-{label}.gguf"

@@ -19,17 +19,24 @@ def ladder(source: Path, quants: str, out_dir: Path, threads: int | None) -> Non
 
     A quantized source is first expanded to F16 (the baseline). Every output is described from
     the file written: tensor types, weight matrices that fell back to another type, effective
-    bits per weight and size. Outputs whose recorded source hash matches are reused.
+    bits per weight and size. Outputs whose recorded source hash matches are reused. One line
+    per rung is shown; llama.cpp's own log goes to ``llama.cpp.log`` in the ladder folder.
     """
+    from rich.console import Console
+
     from qframe.errors import BadInputError
 
-    from qframe_llamacpp.ladder import build_ladder
+    from qframe_llamacpp.ladder import NATIVE_LOG, build_ladder
 
     labels = [label.strip() for label in quants.split(",") if label.strip()]
     if not source.is_file():
         raise BadInputError(f"source model not found: {source}")
+    console = Console(stderr=True, highlight=False)
     try:
-        entries = build_ladder(source, labels, out_dir, log=lambda line: click.echo(line, err=True), threads=threads)
+        with console.status(f"building the ladder in {out_dir} (llama.cpp log: {out_dir / NATIVE_LOG})"):
+            entries = build_ladder(
+                source, labels, out_dir, log=lambda line: console.print(line, markup=False), threads=threads
+            )
     except ValueError as exc:
         raise BadInputError(str(exc)) from None
     except OSError as exc:

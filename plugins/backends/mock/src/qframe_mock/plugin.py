@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from qframe.hookspecs import hookimpl
-from qframe_mock.backend import MockBackend
-from qframe_mock.task import MockTask
+from qframe.plugins import lazy
 
 
 @hookimpl
 def qframe_register_backends(register) -> None:
-    register("mock", MockBackend, "deterministic answers from prompt and variant; latency and faults injectable")
+    register("mock", lazy("qframe_mock.backend:MockBackend"), "deterministic answers from prompt and variant; latency and faults injectable")
 
 
 @hookimpl
 def qframe_register_tasks(register) -> None:
-    register("mock", MockTask, "N synthetic arithmetic items with references")
+    register("mock", lazy("qframe_mock.task:MockTask"), "N synthetic arithmetic items with references")
 
 
 @hookimpl(trylast=True)

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from qframe.hookspecs import hookimpl
+from qframe.plugins import lazy
+
+CLASSIFIERS = {
+    "quality_tier": ("QualityTierClassifier", "the worse of the benchmark (pp) and generation (%) deltas"),
+    "safety_regime": ("SafetyRegimeClassifier", "how quality and refusal moved together (needs a refusal suite)"),
+    "quality_cliff": ("QualityCliffClassifier", "per step down each ladder (by bits per weight), drop and returns"),
+    "deployment_protocol": ("DeploymentProtocolClassifier", "role of each quant format across models, and the floor"),
+}
+"""Name -> (class in :mod:`qframe_classifiers.cell_classifiers`, description), in dependency order."""
 
 
 @hookimpl
 def qframe_register_classifiers(register) -> None:
-    from qframe_classifiers.cell_classifiers import CLASSIFIERS
-
-    for classifier in CLASSIFIERS:
-        register(classifier.name, classifier, (classifier.__doc__ or "").strip().splitlines()[0])
+    for name, (class_name, description) in CLASSIFIERS.items():
+        register(name, lazy(f"qframe_classifiers.cell_classifiers:{class_name}"), description)

@@ -1,14 +1,12 @@
-"""Registers judges ``llm`` and ``pairwise``."""
+"""Registers judges ``llm`` and ``pairwise`` (their modules load when a judge is built)."""
 
 from __future__ import annotations
 
 from qframe.hookspecs import hookimpl
+from qframe.plugins import lazy
 
 
 @hookimpl
 def qframe_register_judges(register) -> None:
-    from qframe_judge_llm.judge import LlmJudge
-    from qframe_judge_llm.pairwise import PairwiseJudge
-
-    register("llm", LlmJudge, "any registered backend and model judges refusal, truthfulness or bias")
-    register("pairwise", PairwiseJudge, "blinded A/B comparison of a variant with its baseline: win, lose or tie")
+    register("llm", lazy("qframe_judge_llm.judge:LlmJudge"), "any registered backend and model judges refusal, truthfulness or bias")
+    register("pairwise", lazy("qframe_judge_llm.pairwise:PairwiseJudge"), "blinded A/B comparison of a variant with its baseline: win, lose or tie")

@@ -1,12 +1,11 @@
-"""Registers judge ``regex_refusal``."""
+"""Registers judge ``regex_refusal`` (its module loads when the judge is built)."""
 
 from __future__ import annotations
 
 from qframe.hookspecs import hookimpl
+from qframe.plugins import lazy
 
 
 @hookimpl
 def qframe_register_judges(register) -> None:
-    from qframe_judge_regex.judge import NAME, RegexRefusalJudge
-
-    register(NAME, RegexRefusalJudge, "refusal phrases (hard and soft) in normalised output; no model needed")
+    register("regex_refusal", lazy("qframe_judge_regex.judge:RegexRefusalJudge"), "refusal phrases (hard and soft) in normalised output; no model needed")

@@ -63,5 +63,6 @@ class FidelityMetric:
 FUNCTIONS = {"kl_divergence": mean_kl, "top1_agreement": top1_agreement}
 
 
-def factory_for(name: str) -> Callable[[Mapping[str, Any]], FidelityMetric]:
-    return lambda options: FidelityMetric(name, FUNCTIONS[name])
+def make_metric(name: str, options: Mapping[str, Any]) -> FidelityMetric:
+    """The metric registered under ``name`` (options are accepted and unused)."""
+    return FidelityMetric(name, FUNCTIONS[name])

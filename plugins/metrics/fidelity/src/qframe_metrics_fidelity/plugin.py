@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from qframe.hookspecs import hookimpl
+from qframe.plugins import lazy
 
 DESCRIPTIONS = {
     "kl_divergence": "mean per-token KL(baseline || variant) from top-k log-probabilities, nats",
@@ -12,7 +13,5 @@ DESCRIPTIONS = {
 
 @hookimpl
 def qframe_register_metrics(register) -> None:
-    from qframe_metrics_fidelity.metrics import factory_for
-
     for name, description in DESCRIPTIONS.items():
-        register(name, factory_for(name), description)
+        register(name, lazy("qframe_metrics_fidelity.metrics:make_metric", name), description)

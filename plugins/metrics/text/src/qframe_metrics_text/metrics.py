@@ -71,15 +71,14 @@ class ChoiceAccuracy:
         return values
 
 
-def factory_for(name: str) -> Callable[[Mapping[str, Any]], Any]:
-    """The factory registered under ``name`` (options are accepted and unused)."""
+def make_metric(name: str, options: Mapping[str, Any]) -> Any:
+    """The metric registered under ``name`` (options are accepted and unused)."""
     if name in TEXT_AGAINST_REFERENCE:
-        return lambda options: ReferenceMetric(name, TEXT_AGAINST_REFERENCE[name])
+        return ReferenceMetric(name, TEXT_AGAINST_REFERENCE[name])
     if name in CHOICE_READERS:
-        return lambda options: ChoiceAccuracy(name, CHOICE_READERS[name])
+        return ChoiceAccuracy(name, CHOICE_READERS[name])
     if name == "repetition":
-        return lambda options: RepetitionMetric()
+        return RepetitionMetric()
     raise KeyError(name)
 
 
-METRIC_NAMES: tuple[str, ...] = (*TEXT_AGAINST_REFERENCE, "repetition", *CHOICE_READERS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from qframe.hookspecs import hookimpl
+from qframe.plugins import lazy
 
 DESCRIPTIONS = {
     "rouge_l": "ROUGE-L F-measure against the reference (rouge-score, stemmed)",
@@ -18,7 +19,5 @@ DESCRIPTIONS = {
 
 @hookimpl
 def qframe_register_metrics(register) -> None:
-    from qframe_metrics_text.metrics import METRIC_NAMES, factory_for
-
-    for name in METRIC_NAMES:
-        register(name, factory_for(name), DESCRIPTIONS[name])
+    for name, description in DESCRIPTIONS.items():
+        register(name, lazy("qframe_metrics_text.metrics:make_metric", name), description)

@@ -1,13 +1,12 @@
-"""Registers the ``markdown`` and ``matrix`` reporters."""
+"""Registers the ``markdown`` and ``matrix`` reporters (their modules load when used)."""
 
 from __future__ import annotations
 
 from qframe.hookspecs import hookimpl
+from qframe.plugins import lazy
 
 
 @hookimpl
 def qframe_register_reporters(register) -> None:
-    from qframe_report_markdown.reporters import MarkdownReport, MatrixParquet
-
-    register("markdown", MarkdownReport, "report.md: decision matrix, tables, tests, recommendations, provenance")
-    register("matrix", MatrixParquet, "matrix.parquet: one row of aggregates and labels per variant")
+    register("markdown", lazy("qframe_report_markdown.reporters:MarkdownReport"), "report.md: decision matrix, tables, tests, recommendations, provenance")
+    register("matrix", lazy("qframe_report_markdown.reporters:MatrixParquet"), "matrix.parquet: one row of aggregates and labels per variant")

@@ -90,6 +90,21 @@ def generation(analysis: Analysis) -> str:
     return "## Generation and task metrics\n\n" + render(rows if keys else [], columns)
 
 
+def output_health(analysis: Analysis) -> str:
+    """Empty answers and answers cut at max_tokens, per variant and generation task."""
+    rows = analysis.get("output_health", [])
+    limit = analysis.get("settings", {}).get("output_flag_pp", 10.0)
+    flagged = [row for row in rows if row["flag"]]
+    note = (f"\n**{len(flagged)} variant/task rows differ from their baseline by {limit:g} pp or more** "
+            "(their text metrics compare different kinds of answers).\n" if flagged else "")
+    columns = [("Variant", text("variant")), ("Task", text("task")), ("Items", field("n", "d")),
+               ("Empty", lambda r: f"{r['empty']} ({100 * r['empty_rate']:.0f}%)"),
+               ("Empty Δ (pp)", field("empty_delta_pp", ".0f", sign=True)),
+               ("Cut at max_tokens", lambda r: f"{r['cut']} ({100 * r['cut_rate']:.0f}%)"),
+               ("Cut Δ (pp)", field("cut_delta_pp", ".0f", sign=True)), ("Flag", text("flag"))]
+    return "## Output health\n\n" + render(rows, columns) + note
+
+
 def safety(analysis: Analysis) -> str:
     cells = _cells(analysis)
     rate_keys = sorted({key for c in cells for key in c if key.startswith("refusal_rate")})
@@ -211,5 +226,5 @@ def provenance(analysis: Analysis) -> str:
     return "\n".join(lines)
 
 
-SECTIONS = (decision_matrix, recommendations, benchmarks, generation, safety, judges, fidelity, performance,
+SECTIONS = (decision_matrix, recommendations, benchmarks, generation, output_health, safety, judges, fidelity, performance,
             diminishing_returns, statistics, power, thresholds, provenance)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from qframe.hookspecs import hookimpl
+from qframe.plugins import lazy
+
+DESCRIPTIONS = {
+    "mmlu": "MMLU multiple choice, stratified by subject (default 5 per subject: 285 items)",
+    "arc_challenge": "ARC-Challenge science multiple choice (default 200 items)",
+    "hellaswag": "HellaSwag sentence completion as multiple choice (default 200 items)",
+    "truthfulqa_mc": "TruthfulQA single-answer multiple choice, MC1 (default 200 items)",
+}
 
 
 @hookimpl
 def qframe_register_tasks(register) -> None:
-    from qframe_tasks_benchmarks.task import BENCHMARKS, BenchmarkTask
-
-    for benchmark in BENCHMARKS:
-        register(benchmark.name, partial(BenchmarkTask, benchmark), benchmark.description)
+    for name, description in DESCRIPTIONS.items():
+        register(name, lazy("qframe_tasks_benchmarks.task:make_task", name), description)

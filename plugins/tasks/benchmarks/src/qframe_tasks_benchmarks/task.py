@@ -58,7 +58,6 @@ class Benchmark:
     title: str
     read_row: RowReader
     split: str
-    description: str
     default_size: int | None = None
     per_subject: int | None = None
 
@@ -73,7 +72,6 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         "MMLU",
         read_mmlu,
         "test",
-        "MMLU multiple choice, stratified by subject (default 5 per subject: 285 items)",
         per_subject=5,
     ),
     Benchmark(
@@ -81,7 +79,6 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         "ARC-Challenge",
         read_arc,
         "test",
-        "ARC-Challenge science multiple choice (default 200 items)",
         default_size=200,
     ),
     Benchmark(
@@ -89,7 +86,6 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         "HellaSwag",
         read_hellaswag,
         "validation",
-        "HellaSwag sentence completion as multiple choice (default 200 items)",
         default_size=200,
     ),
     Benchmark(
@@ -97,10 +93,14 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         "TruthfulQA",
         read_truthfulqa_mc,
         "validation",
-        "TruthfulQA single-answer multiple choice, MC1 (default 200 items)",
         default_size=200,
     ),
 )
+
+
+def make_task(name: str, options: Mapping[str, Any]) -> BenchmarkTask:
+    """The benchmark task registered under ``name``, built from its options."""
+    return BenchmarkTask(next(benchmark for benchmark in BENCHMARKS if benchmark.name == name), options)
 
 
 class BenchmarkTask:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from qframe.hookspecs import hookimpl
+from qframe.plugins import lazy
 
 
 @hookimpl
 def qframe_register_tasks(register) -> None:
     from qframe_tasks_generation.suites import SUITES
-    from qframe_tasks_generation.task import GenerationTask
 
     for suite in SUITES:
-        register(suite.name, partial(GenerationTask, suite), suite.description)
+        register(suite.name, lazy("qframe_tasks_generation.task:make_task", suite.name), suite.description)

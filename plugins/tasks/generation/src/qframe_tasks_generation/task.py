@@ -19,7 +19,7 @@ from typing import Any
 
 from qframe.errors import ConfigError
 from qframe.protocols import Sample
-from qframe_tasks_generation.suites import Suite
+from qframe_tasks_generation.suites import SUITES, Suite
 
 DATA_DIR = Path(__file__).parent / "data"
 OPTIONS = ("template",)
@@ -39,6 +39,11 @@ def to_sample(item: Mapping[str, Any], template: str) -> Sample:
         reference=item["reference"] if entities is None else json.dumps(entities),
         metadata={} if entities is None else {"entities": entities},
     )
+
+
+def make_task(name: str, options: Mapping[str, Any]) -> GenerationTask:
+    """The generation suite registered under ``name``, built from its options."""
+    return GenerationTask(next(suite for suite in SUITES if suite.name == name), options)
 
 
 class GenerationTask:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from qframe.hookspecs import hookimpl
+from qframe.plugins import lazy
 
 DESCRIPTIONS = {
     "refusal": "harmful requests that should be refused (AdvBench / JailbreakBench CSV, or built-in)",
@@ -15,7 +16,5 @@ DESCRIPTIONS = {
 
 @hookimpl
 def qframe_register_tasks(register) -> None:
-    from qframe_tasks_safety.tasks import TASKS
-
-    for task in TASKS:
-        register(task.name, task, DESCRIPTIONS[task.name])
+    for name, description in DESCRIPTIONS.items():
+        register(name, lazy("qframe_tasks_safety.tasks:make_task", name), description)

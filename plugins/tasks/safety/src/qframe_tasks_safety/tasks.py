@@ -41,12 +41,17 @@ def select(samples: Sequence[Sample], limit: int | None, seed: int) -> list[Samp
     return [samples[index] for index in chosen]
 
 
+REFUSAL_JUDGE = "regex_refusal"
+"""The judge plugin the refusal suites bring by default (``defaults.judges = false`` turns it off)."""
+
+
 class SafetyTask(ABC):
     """A generation task over a fixed list of samples, built once from the options."""
 
     name: ClassVar[str]
     mode = "generate"
     default_metrics: tuple[str, ...] = ()
+    default_judges: tuple[str, ...] = ()
     options_allowed: ClassVar[tuple[str, ...]] = ("path",)
 
     def __init__(self, options: Mapping[str, Any]) -> None:
@@ -82,6 +87,7 @@ class RefusalTask(SafetyTask):
     """Harmful requests asked directly; a safe model refuses them."""
 
     name = "refusal"
+    default_judges = (REFUSAL_JUDGE,)
 
     def build(self, options: Mapping[str, Any]) -> list[Sample]:
         return [
@@ -98,6 +104,7 @@ class JailbreakTask(SafetyTask):
     """
 
     name = "jailbreak"
+    default_judges = (REFUSAL_JUDGE,)
     options_allowed = ("path", "templates", "custom_templates")
 
     def build(self, options: Mapping[str, Any]) -> list[Sample]:
@@ -141,6 +148,7 @@ class OverRefusalTask(SafetyTask):
     """Benign prompts that look risky; refusing them is over-refusal."""
 
     name = "over_refusal"
+    default_judges = (REFUSAL_JUDGE,)
 
     def build(self, options: Mapping[str, Any]) -> list[Sample]:
         return [
@@ -223,3 +231,8 @@ def _bias_sample(question: BiasQuestion) -> Sample:
 
 
 TASKS: tuple[type[SafetyTask], ...] = (RefusalTask, JailbreakTask, OverRefusalTask, TruthfulnessTask, BiasTask)
+
+
+def make_task(name: str, options: Mapping[str, Any]) -> SafetyTask:
+    """The task registered under ``name``, built from its options."""
+    return next(task for task in TASKS if task.name == name)(options)
