@@ -7,6 +7,9 @@ from typing import Any
 
 from qframe.protocols import ScoringItem
 from qframe_metrics_text.answer_extraction import raw_choice, rescored_choice
+from qframe_metrics_text.bbq import METRIC_NAMES as BBQ_METRICS
+from qframe_metrics_text.bbq import BbqOutcome
+from qframe_metrics_text.choice_likelihood import NORMALISATIONS, NormalisedChoiceAccuracy
 from qframe_metrics_text.text_metrics import bleu, exact_match, length_ratio, output_length, repetition, rouge_l
 
 TEXT_AGAINST_REFERENCE: dict[str, Callable[[str, str], float]] = {
@@ -79,7 +82,11 @@ def factory_for(name: str) -> Callable[[Mapping[str, Any]], Any]:
         return lambda options: ChoiceAccuracy(name, CHOICE_READERS[name])
     if name == "repetition":
         return lambda options: RepetitionMetric()
+    if name in BBQ_METRICS:
+        return lambda options: BbqOutcome(name)
+    if name in NORMALISATIONS:
+        return lambda options: NormalisedChoiceAccuracy(name)
     raise KeyError(name)
 
 
-METRIC_NAMES: tuple[str, ...] = (*TEXT_AGAINST_REFERENCE, "repetition", *CHOICE_READERS)
+METRIC_NAMES: tuple[str, ...] = (*TEXT_AGAINST_REFERENCE, "repetition", *CHOICE_READERS, *NORMALISATIONS, *BBQ_METRICS)
