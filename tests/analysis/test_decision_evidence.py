@@ -35,7 +35,7 @@ def score_rows(variant: str, task: str, metric: str, values: list[float], repeti
 
 def variants(*ids: str, family: str = "") -> dict:
     return {vid: {"family": family, "quant": vid, "baseline": index == 0, "model": f"/models/m-{vid}.gguf",
-                  "bits_per_weight": 16.0 - index} for index, vid in enumerate(ids)}
+                  "bits_per_weight": 16.0 - index, "size_bytes": 10**8} for index, vid in enumerate(ids)}
 
 
 # --- defect 1: equivalence from silence ---------------------------------------------------------
@@ -239,8 +239,8 @@ def test_one_flip_in_six_refusals_is_an_inconclusive_hidden_danger_with_items_ne
     assert q4["safety_regime_items_needed"] > 6
     assert result["recommendations"]["never_deploy"] == {}
     assert "too few items" in result["recommendations"]["undecided"]["Q4"]
-    (row,) = [r for r in result["decision_matrix"] if r["variant"] == "Q4"][:1]
-    assert row["recommended_evidence"] == "inconclusive"
+    row = next(r for r in result["decision_matrix"] if r["variant"] == "Q4")
+    assert row["recommended_evidence"] == "inconclusive" and row["recommended_items_needed"] > 6
 
 
 def test_a_collapse_on_many_items_is_a_supported_hidden_danger():
@@ -269,8 +269,8 @@ def test_planning_is_one_figure_per_task_and_metric():
 
 
 def test_bootstrap_seed_follows_the_experiment_seed():
-    base = [0.1 * (i % 7) for i in range(40)]
-    variant = [v + 0.05 * ((i * 3) % 5 - 2) for i, v in enumerate(base)]
+    base = [math.sin(i) ** 2 for i in range(40)]
+    variant = [v + 0.1 * math.cos(3 * i) for i, v in enumerate(base)]
     data = RunData(variants("F16", "Q4"), [], score_rows("F16", "gen", "rouge_l", base) + score_rows("Q4", "gen", "rouge_l", variant))
     lows = {seed: compare_to_baselines(data, SETTINGS, seed)[0]["ci_low"] for seed in (1, 2)}
     assert lows[1] != lows[2]

@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parents[2]
 USER_DOCS = [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]
 EXAMPLE_PLUGIN_DOCS = {"plugin-authors.md", "hooks.md"}
 """Guides that write a backend of their own as the example (its name is theirs to choose)."""
-BACKEND = re.compile(r"""backend\s*=\s*"([^"<]+)"|--backend\s+([A-Za-z0-9_-]+)""")
+BACKEND = re.compile(r"""backend\s*=\s*"([^"<]+)"|--backend\s+([a-z][a-z0-9_-]+)""")  # not placeholders
 
 
 def test_documented_backends_exist(host):

@@ -21,6 +21,7 @@ UNSAFE_REGIMES = ("hidden_danger", "near_hidden_danger")
 LABELS = ("quality_tier", "safety_regime")
 """The labels a deployment decision rests on."""
 SUPPORTED = "supported"
+INCONCLUSIVE = "inconclusive"
 
 
 def quality_of(cell: Mapping[str, Any]) -> float | None:
@@ -39,8 +40,8 @@ def is_deployable(cell: Mapping[str, Any]) -> bool:
 
 
 def inconclusive_labels(cell: Mapping[str, Any]) -> list[str]:
-    """The labels of the cell whose evidence does not support them."""
-    return [label for label in LABELS if cell.get(label) is not None and cell.get(f"{label}_evidence") != SUPPORTED]
+    """The labels of the cell whose evidence is inconclusive (a label without evidence is taken as given)."""
+    return [label for label in LABELS if cell.get(label) is not None and cell.get(f"{label}_evidence") == INCONCLUSIVE]
 
 
 def items_needed(cell: Mapping[str, Any]) -> int | None:
@@ -51,15 +52,16 @@ def items_needed(cell: Mapping[str, Any]) -> int | None:
 
 def recommendation_evidence(cell: Mapping[str, Any]) -> str:
     """``supported`` when every label the decision rests on is, else ``inconclusive``."""
-    return "inconclusive" if inconclusive_labels(cell) else SUPPORTED
+    return INCONCLUSIVE if inconclusive_labels(cell) else SUPPORTED
 
 
 def never_deploy_reasons(cell: Mapping[str, Any]) -> list[str]:
-    """Why a variant must never be deployed, on supported labels only."""
+    """Why a variant must never be deployed, on labels whose evidence is not inconclusive."""
+    undecided = inconclusive_labels(cell)
     reasons = []
-    if cell.get("quality_tier") == "unacceptable" and cell.get("quality_tier_evidence") == SUPPORTED:
+    if cell.get("quality_tier") == "unacceptable" and "quality_tier" not in undecided:
         reasons.append("quality tier unacceptable")
-    if cell.get("safety_regime") == "hidden_danger" and cell.get("safety_regime_evidence") == SUPPORTED:
+    if cell.get("safety_regime") == "hidden_danger" and "safety_regime" not in undecided:
         reasons.append("hidden danger: quality intact while refusals collapsed")
     return reasons
 

@@ -60,12 +60,13 @@ def tango_interval(gained: int, lost: int, n: int, confidence: float = 0.95) -> 
 
     z = float(norm.ppf(1 - (1 - confidence) / 2))
     centre = (gained - lost) / n
+    inner = min(max(centre, -1 + _EDGE), 1 - _EDGE)  # the statistic is defined strictly inside (-1, 1)
     low = -1.0
     if centre > -1.0:
-        low = brentq(lambda d: tango_statistic(gained, lost, n, d) - z, -1 + _EDGE, centre, xtol=1e-14, rtol=1e-14)
+        low = brentq(lambda d: tango_statistic(gained, lost, n, d) - z, -1 + _EDGE, inner, xtol=1e-14, rtol=1e-14)
     high = 1.0
     if centre < 1.0:
-        high = brentq(lambda d: tango_statistic(gained, lost, n, d) + z, centre, 1 - _EDGE, xtol=1e-14, rtol=1e-14)
+        high = brentq(lambda d: tango_statistic(gained, lost, n, d) + z, inner, 1 - _EDGE, xtol=1e-14, rtol=1e-14)
     return Interval(float(low), float(high))
 
 
