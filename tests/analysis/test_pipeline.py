@@ -101,7 +101,7 @@ def test_binary_comparison_matches_statsmodels_mcnemar(crafted):
     assert q2["delta"] == pytest.approx(-0.375)
     assert q2["ci_low"] < q2["delta"] < q2["ci_high"] < 0
     assert q2["cluster_ci_low"] < q2["delta"] < q2["cluster_ci_high"] and q2["clusters"] == 4
-    assert q2["equivalent"] is False and q2["mde_pp"] > 0
+    assert q2["equivalent"] is False and q2["equivalence"] == "not_equivalent" and q2["ci_method"] == "tango_score"
     rouge = rows[("Q2_K", "gen", "rouge_l")]
     assert rouge["kind"] == "continuous" and rouge["test"] == "paired_t"
 
@@ -189,7 +189,7 @@ def test_classifier_thresholds_come_from_options_and_bad_options_are_config_erro
     strict = CLASSIFIERS[0]({"negligible_benchmark_pp": -1.0})
     assert strict.thresholds["negligible_benchmark_pp"] == -1.0
     labels = strict.classify([{"baseline": False, "benchmark_delta_pp": -2.0}])
-    assert labels == [{"quality_tier": "acceptable"}]
+    assert labels[0]["quality_tier"] == "acceptable" and labels[0]["quality_tier_evidence"] == "inconclusive"
     with pytest.raises(ConfigError, match="classifiers.quality_tier: unknown option 'nope'; allowed: negligible_benchmark_pp"):
         CLASSIFIERS[0]({"nope": 1})
     with pytest.raises(ConfigError, match="classifiers.safety_regime"):

@@ -145,6 +145,7 @@ class AnalysisSection:
     alpha: float = 0.05
     power: float = 0.8
     bootstrap_resamples: int = attrs.field(default=2000, validator=_positive)
+    expected_discordance: float | None = None
     context_length: int = attrs.field(default=2048, validator=_positive)
     memory_overhead: float = attrs.field(default=1.1, validator=_positive)
     kv_bytes_per_element: float = attrs.field(default=2.0, validator=_positive)
@@ -157,6 +158,8 @@ class AnalysisSection:
             value = getattr(self, name)
             if not 0 < value < 1:
                 raise FieldValueError(name, f"must be between 0 and 1, got {value}")
+        if self.expected_discordance is not None and not 0 < self.expected_discordance <= 1:
+            raise FieldValueError("expected_discordance", f"must be in (0, 1], got {self.expected_discordance}")
 
 
 @attrs.define

@@ -48,6 +48,7 @@ def schema(table: str) -> pyarrow.Schema:
         return pa.schema(
             key
             + [
+                pa.field("seed", pa.int64()),
                 pa.field("model", pa.string()),
                 pa.field("quant", pa.string()),
                 pa.field("mode", pa.string()),

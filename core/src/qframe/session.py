@@ -213,7 +213,8 @@ def analyse(session: Session) -> dict[str, Any]:
     classifiers = [session.host.get("classifiers", ref.name).factory(ref.options) for ref in refs]
     data = RunData.from_store(session.store, session.manifest)
     summaries = judge_summaries(session, data.verdicts)
-    return analyse_run(data, session.experiment.analysis, classifiers, summaries) | {"manifest": session.manifest}
+    analysis = analyse_run(data, session.experiment.analysis, classifiers, summaries, session.experiment.experiment.seed)
+    return analysis | {"manifest": session.manifest}
 
 
 def judge_summaries(session: Session, verdicts: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
