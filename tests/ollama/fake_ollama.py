@@ -212,6 +212,13 @@ class FakeOllama:
         chat = request.path == "/api/chat"
         empty = not (body.get("messages") if chat else body.get("prompt"))
         options = body.get("options") or {}
+        fault = self._faults.popleft() if self._faults and not empty else None
+        if fault is not None and fault.kind == "slow":
+            await asyncio.sleep(fault.delay_s)
+        if fault is not None and fault.kind == "status":
+            return web.json_response({"error": f"injected HTTP {fault.status}"}, status=fault.status)
+        if fault is not None and fault.kind == "garbage":
+            return web.Response(text="<html>502 Bad Gateway</html>", content_type="application/json")
         async with self._lock:
             if empty and _keep_alive_s(body.get("keep_alive")) == 0:
                 self._unload(tag.name)
@@ -221,13 +228,6 @@ class FakeOllama:
             self._loaded[tag.name].expires_at = time.time() + max(_keep_alive_s(body.get("keep_alive")), 0)
             if empty:
                 return web.json_response(_final(tag.name, chat, "load"))
-            fault = self._faults.popleft() if self._faults else None
-            if fault is not None and fault.kind == "slow":
-                await asyncio.sleep(fault.delay_s)
-            if fault is not None and fault.kind == "status":
-                return web.json_response({"error": f"injected HTTP {fault.status}"}, status=fault.status)
-            if fault is not None and fault.kind == "garbage":
-                return web.Response(text="<html>502 Bad Gateway</html>", content_type="application/json")
             reply = await asyncio.to_thread(self._run, self._loaded[tag.name].llm, body, chat)
             if _keep_alive_s(body.get("keep_alive")) == 0:
                 self._unload(tag.name)
@@ -290,9 +290,7 @@ class FakeOllama:
 
     @staticmethod
     def _run(llm: Any, body: dict[str, Any], chat: bool) -> dict[str, Any]:
-        """One generation with llama.cpp: text, per-token pieces, metrics and logprob entries."""
-        import llama_cpp
-
+        """One generation: text, per-token pieces, metrics and logprob entries."""
         options = {**PARAMETERS, **(body.get("options") or {})}
         if chat:
             prompt = render_chat(body["messages"])
@@ -301,62 +299,89 @@ class FakeOllama:
         else:
             system = [{"role": "system", "content": body["system"]}] if body.get("system") else []
             prompt = render_chat([*system, {"role": "user", "content": body["prompt"]}])
-        k = int(body.get("top_logprobs") or 0)
-        llm.reset()
-        llama_cpp.llama_perf_context_reset(llm.ctx)
-        completion = llm.create_completion(
-            prompt,
-            max_tokens=int(options.get("num_predict", 128)),
-            temperature=float(options["temperature"]),
-            top_k=int(options["top_k"]),
-            top_p=float(options.get("top_p", 0.9)),
-            seed=int(options.get("seed", 0)),
-            stop=list(options.get("stop") or []),
-            logprobs=max(k, 1),  # also splits the text into its tokens for streaming
-        )
-        perf = llama_cpp.llama_perf_context(llm.ctx)
-        choice = completion["choices"][0]
-        usage = completion["usage"]
-        pieces, logprobs = _pieces(choice, k)
-        if "".join(pieces) != choice["text"]:  # a stop sequence cut the last token
-            pieces = [choice["text"]]
-        return {
-            "text": choice["text"],
-            "pieces": pieces,
-            "logprobs": logprobs,
-            "done_reason": "length" if choice["finish_reason"] == "length" else "stop",
-            "metrics": {
-                "total_duration": int((perf.t_p_eval_ms + perf.t_eval_ms) * 1e6),
-                "prompt_eval_count": usage["prompt_tokens"],
-                "prompt_eval_duration": int(perf.t_p_eval_ms * 1e6),
-                "eval_count": usage["completion_tokens"],
-                "eval_duration": int(perf.t_eval_ms * 1e6),
-            },
-        }
-
+        return generate(llm, prompt, options, int(body.get("top_logprobs") or 0))
 
 def render_chat(messages: list[dict[str, Any]]) -> str:
     """Messages in the format of :data:`TEMPLATE`, ending with the assistant's turn."""
     return "".join(f"{message['role']}: {message['content']}\n" for message in messages) + "assistant:"
 
 
-def _pieces(choice: dict[str, Any], k: int) -> tuple[list[str], list[dict[str, Any]]]:
-    """Token texts of a completion and their logprob entries in the documented shape."""
-    data = choice.get("logprobs")
-    if not data:
-        return [], []
-    entries = []
-    for token, logprob, top in zip(data["tokens"], data["token_logprobs"], data["top_logprobs"], strict=True):
-        alternatives = sorted((top or {}).items(), key=lambda item: item[1], reverse=True)[:k]
-        entries.append(
+def generate(llm: Any, prompt: str, options: dict[str, Any], k: int) -> dict[str, Any]:
+    """Sample token by token as the daemon does: ``num_predict`` counts tokens, a stop sequence
+    ends the text before it, and each token's log-probability comes from the logits kept for it.
+
+    llama-cpp-python's own completion call is not used: it does not count a token that ends
+    inside a multi-byte character against its limit, which Ollama does.
+    """
+    import llama_cpp
+    import numpy as np
+
+    tokens = llm.tokenize(prompt.encode(), add_bos=True, special=True)
+    stops = [stop for stop in options.get("stop") or [] if stop]
+    limit = int(options.get("num_predict", 128))
+    llm.reset()
+    llm.set_seed(int(options.get("seed", 0)))
+    llama_cpp.llama_perf_context_reset(llm.ctx)
+    generated: list[int] = []
+    pieces: list[str] = []
+    text, reason = "", "length"
+    sampler = llm.generate(
+        tokens,
+        temp=float(options["temperature"]),
+        top_k=int(options["top_k"]),
+        top_p=float(options.get("top_p", 0.9)),
+        repeat_penalty=1.0,
+        reset=True,
+    )
+    for token in sampler:
+        if token == llm.token_eos():
+            reason = "stop"
+            break
+        generated.append(token)
+        now = llm.detokenize(generated).decode("utf-8", errors="ignore")
+        cut = min((now.index(stop) for stop in stops if stop in now), default=None)
+        if cut is not None:
+            now, reason = now[:cut], "stop"
+        pieces.append(now[len(text) :] if now.startswith(text) else now)
+        text = now
+        if cut is not None or len(generated) == limit:
+            break
+    perf = llama_cpp.llama_perf_context(llm.ctx)
+    rows = np.asarray(llm.scores[len(tokens) - 1 : len(tokens) - 1 + len(generated)], dtype=np.float64)
+    logprobs = []
+    for token, row in zip(generated, rows, strict=True):
+        row = row - np.logaddexp.reduce(row)
+        best = np.argsort(-row)[:k]
+        logprobs.append(
             {
-                "token": token,
-                "logprob": logprob,
-                "bytes": list(token.encode()),
-                "top_logprobs": [{"token": t, "logprob": lp, "bytes": list(t.encode())} for t, lp in alternatives],
+                "token": _token_text(llm, token),
+                "logprob": float(row[token]),
+                "bytes": list(llm.detokenize([token])),
+                "top_logprobs": [
+                    {"token": _token_text(llm, int(t)), "logprob": float(row[t]), "bytes": list(llm.detokenize([int(t)]))}
+                    for t in best
+                ],
             }
         )
-    return list(data["tokens"]), entries
+    if "".join(pieces) != text:  # a piece decoded differently alone: send the text as one piece
+        pieces = [text]
+    return {
+        "text": text,
+        "pieces": pieces,
+        "logprobs": logprobs,
+        "done_reason": reason,
+        "metrics": {
+            "total_duration": int((perf.t_p_eval_ms + perf.t_eval_ms) * 1e6),
+            "prompt_eval_count": len(tokens),
+            "prompt_eval_duration": int(perf.t_p_eval_ms * 1e6),
+            "eval_count": len(generated),
+            "eval_duration": int(perf.t_eval_ms * 1e6),
+        },
+    }
+
+
+def _token_text(llm: Any, token: int) -> str:
+    return llm.detokenize([token]).decode("utf-8", errors="ignore")
 
 
 def _load(path: Path, num_ctx: int) -> Any:

@@ -63,3 +63,13 @@ def test_ladder_of_lowercase_tags_picks_fp16_as_baseline():
     variants = {variant.id: variant for variant in experiment.resolved_variants()}
     assert variants["fp16"].model == "llama3.2:1b-instruct-fp16"
     assert [v.id for v in variants.values() if v.baseline] == ["fp16"]
+
+
+@pytest.mark.parametrize(
+    ("version", "supported"),
+    [("0.12.10", False), ("0.9.6", False), ("0.12.11", True), ("0.13.0-rc1", True), ("1.0", True), ("0.0.0", True), (None, True)],
+)
+def test_logprobs_capability_follows_the_server_version(version, supported):
+    from qframe_ollama.backend import logprobs_supported
+
+    assert logprobs_supported(version) is supported

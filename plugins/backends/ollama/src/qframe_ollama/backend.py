@@ -19,7 +19,7 @@ import attrs
 import httpx
 import ollama
 
-from qframe.errors import BackendError, MissingCapabilityError, TransientBackendError
+from qframe.errors import BackendError, MissingCapabilityError, QframeError
 from qframe.protocols import BackendSpec, GenerationRequest, GenerationResult, ModelInfo, Requirements
 
 from .failures import missing_model, translated
@@ -37,14 +37,14 @@ LOGLIKELIHOOD_UNSUPPORTED = (
 def logprobs_supported(version: str | None) -> bool:
     """Whether a daemon of this version returns generated-token logprobs (0.12.11 and later).
 
-    A version that does not parse (a development build) is assumed to; a reply that then lacks
-    them is an error, never a silent omission.
+    A version that does not parse, or a development build's 0.0.0, is assumed to; a reply that
+    then lacks them is an error, never a silent omission.
     """
     try:
         release = tuple(int(part) for part in (version or "").split("-")[0].split(".")[:3])
     except ValueError:
         return True
-    return len(release) < 3 or release >= LOGPROBS_SINCE
+    return len(release) < 3 or release == (0, 0, 0) or release >= LOGPROBS_SINCE
 
 
 class OllamaBackend:
@@ -81,7 +81,15 @@ class OllamaBackend:
     # -- the Backend protocol ------------------------------------------------------------------
 
     async def open(self) -> ModelInfo:
-        client = self._client = self._client or self._new_client()
+        self._client = self._client or self._new_client()
+        try:
+            return await self._open()
+        except BaseException:
+            await self.close()  # unload what was loaded and release the connections
+            raise
+
+    async def _open(self) -> ModelInfo:
+        client = self._client
         async with translated(self.tag, self.settings.host):
             self._server_version = await self._version()
             listed = find_tag(self.tag, (await client.list()).models)
@@ -159,8 +167,8 @@ class OllamaBackend:
             if self._loaded and self.settings.unload:
                 async with translated(self.tag, self.settings.host):
                     await client.generate(model=self.tag, keep_alive=0)
-        except TransientBackendError:
-            pass  # the daemon is gone or busy: nothing is lost, it unloads the tag when keep_alive ends
+        except QframeError:
+            pass  # unloading is best effort: the daemon unloads the tag itself when keep_alive ends
         finally:
             self._loaded = False
             await client.close()
