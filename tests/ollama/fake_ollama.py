@@ -27,7 +27,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +70,7 @@ class Loaded:
 
 @dataclass
 class FakeOllama:
-    """Start with :meth:`start` (or as a context manager); ``url`` is its base URL."""
+    """Start with :meth:`start`, stop with :meth:`stop`; ``url`` is its base URL."""
 
     tags: dict[str, Tag]
     version: str = "0.12.11"
@@ -102,12 +102,6 @@ class FakeOllama:
         for loaded in self._loaded.values():
             loaded.llm.close()
         self._loaded.clear()
-
-    def __enter__(self) -> FakeOllama:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     def inject(self, *faults: Fault) -> None:
         """Replace the next generation replies, one fault each, in order."""
@@ -148,7 +142,7 @@ class FakeOllama:
         models = [
             self._listing(self.tags[name])
             | {
-                "expires_at": datetime.fromtimestamp(loaded.expires_at, timezone.utc).isoformat(),
+                "expires_at": datetime.fromtimestamp(loaded.expires_at, UTC).isoformat(),
                 "size_vram": 0,
                 "context_length": loaded.num_ctx,
             }
@@ -342,7 +336,7 @@ def generate(llm: Any, prompt: str, options: dict[str, Any], k: int) -> dict[str
         cut = min((now.index(stop) for stop in stops if stop in now), default=None)
         if cut is not None:
             now, reason = now[:cut], "stop"
-        pieces.append(now[len(text) :] if now.startswith(text) else now)
+        pieces.append(now.removeprefix(text))
         text = now
         if cut is not None or len(generated) == limit:
             break
@@ -397,7 +391,7 @@ def _model_info(path: Path) -> dict[str, Any]:
     reader = gguf.GGUFReader(path)
     info: dict[str, Any] = {}
     for name, item in reader.fields.items():
-        if name.startswith("tokenizer.") or name.startswith("GGUF."):
+        if name.startswith(("tokenizer.", "GGUF.")):
             continue
         value = item.contents()
         if isinstance(value, (int, float, str)):
@@ -428,7 +422,7 @@ def _content(chat: bool, text: str) -> dict[str, Any]:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()
 
 
 async def _cut_off(request: web.Request, body: bytes) -> web.StreamResponse:

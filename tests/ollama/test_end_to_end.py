@@ -87,3 +87,33 @@ def test_faults_end_done_or_stored_and_resume_completes(host, run_experiment, se
     assert outcome.exit_code == 0
     rows = resumed.store.read("generations").to_pylist()
     assert len(rows) == 4 and all(r["error"] is None and r["eval_ms"] > 0 for r in rows)
+
+
+def test_cli_run_with_an_ollama_ladder_and_a_missing_tag(cli, write_config, server, tmp_path):
+    ladder = f"""
+        [experiment]
+        name = "cli-ollama"
+        max_tokens = 4
+        warmup = 0
+
+        [ladder]
+        backend = "ollama"
+        model = "tiny:{{quant}}"
+        quants = QUANTS
+        options = {{host = "{server.url}"}}
+
+        [[tasks]]
+        name = "mock"
+        limit = 2
+        """
+    good = write_config(ladder.replace("QUANTS", '["fp16", "q4_K_M"]'), "good.toml")
+    code, _, err = cli("run", str(good), "--out", str(tmp_path / "runs"), "--no-progress")
+    assert code == 0, err
+    report = next((tmp_path / "runs").glob("cli-ollama-*/report.md")).read_text()
+    assert "| fp16 |" in report and "| q4_K_M |" in report
+
+    missing = write_config(ladder.replace("QUANTS", '["fp16", "q5_0"]'), "missing.toml")
+    code, _, err = cli("run", str(missing), "--out", str(tmp_path / "runs"), "--no-progress")
+    assert code == 2
+    [line] = [line for line in err.splitlines() if line.startswith("qframe: error:")]
+    assert "has no model 'tiny:q5_0'; pull it first: ollama pull tiny:q5_0" in line
