@@ -225,7 +225,9 @@ class FakeOllama:
             reply = await asyncio.to_thread(self._run, self._loaded[tag.name].llm, body, chat)
             if _keep_alive_s(body.get("keep_alive")) == 0:
                 self._unload(tag.name)
-        final = _final(tag.name, chat, reply["done_reason"]) | reply["metrics"] | {"load_duration": load_ns}
+        metrics = reply["metrics"] | {"load_duration": load_ns}
+        metrics["total_duration"] += load_ns
+        final = _final(tag.name, chat, reply["done_reason"]) | metrics
         logprobs = reply["logprobs"] if body.get("logprobs") and self._has_logprobs() else None
         if not body.get("stream", True):
             whole = final | _content(chat, reply["text"]) | ({"logprobs": logprobs} if logprobs is not None else {})
@@ -294,6 +296,7 @@ class FakeOllama:
             system = [{"role": "system", "content": body["system"]}] if body.get("system") else []
             prompt = render_chat([*system, {"role": "user", "content": body["prompt"]}])
         return generate(llm, prompt, options, int(body.get("top_logprobs") or 0))
+
 
 def render_chat(messages: list[dict[str, Any]]) -> str:
     """Messages in the format of :data:`TEMPLATE`, ending with the assistant's turn."""
@@ -381,7 +384,12 @@ def _token_text(llm: Any, token: int) -> str:
 def _load(path: Path, num_ctx: int) -> Any:
     from llama_cpp import Llama
 
-    return Llama(model_path=str(path), n_ctx=num_ctx, n_threads=1, logits_all=True, verbose=False)
+    llm = Llama(model_path=str(path), n_ctx=num_ctx, n_threads=1, logits_all=True, verbose=False)
+    # One full batch with every row's logits, once: otherwise llama.cpp grows its logits buffer
+    # inside the first long prompt pass, which then goes missing from its timing counters.
+    llm.eval([0] * llm.n_batch)
+    llm.reset()
+    return llm
 
 
 def _model_info(path: Path) -> dict[str, Any]:
