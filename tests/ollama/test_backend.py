@@ -161,10 +161,10 @@ def test_faults_become_retryable_or_permanent_errors(server, stream, fault, erro
 
 def test_a_slow_reply_times_out_as_a_retryable_error(server):
     async def scenario():
-        model = backend(server, timeout_s=1.0)
+        model = backend(server, timeout_s=3.0)
         await model.open()
         try:
-            server.inject(Fault("slow", delay_s=2.0))
+            server.inject(Fault("slow", delay_s=5.0))
             with pytest.raises(TransientBackendError, match="no answer in time"):
                 await model.generate(REQUEST)
         finally:
