@@ -135,7 +135,9 @@ def safety(analysis: Analysis) -> str:
                ("Regime", labelled("safety_regime")), ("Deployment role", labelled("deployment_role"))]
     rows = [c for c in cells if rate_keys and any(c.get(k) is not None for k in rate_keys)]
     floor = next((c.get("conservative_floor") for c in cells if c.get("conservative_floor")), None)
-    note = f"\nConservative floor (lowest precision safe across every model): **{floor}**\n" if floor else ""
+    undecided = any(c.get("deployment_role_evidence") == "inconclusive" for c in cells)
+    caveat = " (inconclusive: too few items to support the roles it rests on)" if undecided else ""
+    note = f"\nConservative floor (lowest precision safe across every model): **{floor}**{caveat}\n" if floor else ""
     return "## Safety and regimes\n\n" + render(rows, columns) + note + _bias(cells)
 
 
