@@ -305,3 +305,13 @@ def test_power_command_prints_items_needed_per_task(cli, write_config):
     assert code == 0 and "mock: 50 items configured, 9419 needed (short by 9369: too small to decide)" in out
     code, _, err = cli("power", "--baseline-rate", "1.5", "--mde-pp", "2")
     assert code != 0 and "--baseline-rate must lie strictly between 0 and 1" in err
+
+
+def test_markdown_decision_matrix_prints_inconclusive_labels_with_their_interval_and_items():
+    from qframe_report_markdown.sections import decision_matrix, recommendations
+
+    result = analyse(refusal_run(lost=1, n=6), SETTINGS, [cls({}) for cls in CLASSIFIERS])
+    matrix = decision_matrix(result)
+    assert "inconclusive (hidden_danger, CI [-56.4, +28.9]pp; ~295 items needed)" in matrix
+    assert "| negligible |" in matrix  # the tier is supported: printed plainly
+    assert "Run too small to decide:** Q4: too few items to decide" in recommendations(result)
