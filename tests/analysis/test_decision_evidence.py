@@ -305,3 +305,29 @@ def test_power_command_prints_items_needed_per_task(cli, write_config):
     assert code == 0 and "mock: 50 items configured, 9419 needed (short by 9369: too small to decide)" in out
     code, _, err = cli("power", "--baseline-rate", "1.5", "--mde-pp", "2")
     assert code != 0 and "--baseline-rate must lie strictly between 0 and 1" in err
+
+
+def test_markdown_decision_matrix_prints_inconclusive_labels_with_their_interval_and_items():
+    from qframe_report_markdown.sections import decision_matrix, recommendations
+
+    result = analyse(refusal_run(lost=1, n=6), SETTINGS, [cls({}) for cls in CLASSIFIERS])
+    matrix = decision_matrix(result)
+    assert "inconclusive (hidden_danger, CI [-56.4, +28.9]pp; ~295 items needed)" in matrix
+    assert "| negligible |" in matrix  # the tier is supported: printed plainly
+    assert "Run too small to decide:** Q4: too few items to decide" in recommendations(result)
+
+
+def test_ladder_step_labels_carry_the_evidence_of_the_paired_step():
+    base = [1.0] * 30 + [0.0] * 10
+    q8 = [1.0] * 29 + [0.0, 1.0] + [0.0] * 9   # one lost, one gained
+    q2 = [1.0] * 15 + [0.0] * 25                # 14 lost against Q8_0's items
+    scores = (score_rows("F16", "mc", "accuracy_rescored", base) + score_rows("Q8", "mc", "accuracy_rescored", q8)
+              + score_rows("Q2", "mc", "accuracy_rescored", q2))
+    result = analyse(RunData(variants("F16", "Q8", "Q2"), [], scores), SETTINGS, [cls({}) for cls in CLASSIFIERS])
+    cells = {c["variant"]: c for c in result["cells"]}
+    assert cells["Q2"]["quality_cliff"] is True and cells["Q2"]["quality_cliff_evidence"] == "supported"
+    low, high = cells["Q2"]["quality_cliff_ci"]
+    assert 9 < low < cells["Q2"]["step_gain_pp"] < high
+    # No change from F16 to Q8 on 40 items: "no cliff" is plausible, but so is a 9pp drop.
+    assert cells["Q8"]["quality_cliff"] is False and cells["Q8"]["quality_cliff_evidence"] == "inconclusive"
+    assert cells["Q8"]["quality_cliff_items_needed"] > 40

@@ -223,3 +223,17 @@ def build_cells(data: RunData, settings: AnalysisSection, seed: int = 42) -> lis
         cell |= _micro_f1_columns(data, variant)
         cells.append(cell)
     return cells
+
+
+def attach_steps(cells: Sequence[dict[str, Any]], adjacent: Sequence[Mapping[str, Any]], settings: AnalysisSection) -> None:
+    """Give each lower rung's cell the paired evidence of its step down the ladder.
+
+    ``step_delta_from`` (the rung above) and ``step_delta_pp_ci``/``_factor``/``_min_factor``
+    (the paired change from that rung, lower minus higher, in pp), from the adjacent-level
+    comparisons, so that ladder labels (cliffs, diminishing returns) carry their evidence.
+    """
+    by_variant = {cell["variant"]: cell for cell in cells}
+    for row in adjacent:
+        cell = by_variant.get(row["variant"])
+        if cell is not None:
+            cell |= {"step_delta_from": row["baseline"]} | evidence_columns("step_delta_pp", row, settings, 100.0)

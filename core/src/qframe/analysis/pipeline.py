@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 
-from qframe.analysis.cells import build_cells
+from qframe.analysis.cells import attach_steps, build_cells
 from qframe.analysis.comparisons import adjacent_levels, compare_to_baselines
 from qframe.analysis.data import RunData
 from qframe.analysis.decisions import decision_matrix, recommendations
@@ -51,13 +51,15 @@ def analyse(
 ) -> dict[str, Any]:
     """The analysis of one run; ``seed`` is the experiment's seed (every bootstrap follows it)."""
     cells = build_cells(data, settings, seed)
+    adjacent = adjacent_levels(data, settings, seed)
+    attach_steps(cells, adjacent, settings)
     for classifier in classifiers:
         for cell, labels in zip(cells, classifier.classify(cells), strict=True):
             cell.update(labels)
     return {
         "cells": cells,
         "comparisons": compare_to_baselines(data, settings, seed),
-        "adjacent": adjacent_levels(data, settings, seed),
+        "adjacent": adjacent,
         "decision_matrix": decision_matrix(cells, settings.memory_tiers_gb),
         "recommendations": recommendations(cells),
         "planning": planning_table(data, settings),

@@ -42,13 +42,22 @@ def difference_variance(row: Mapping[str, Any], settings: AnalysisSection) -> fl
 
 
 def evidence_columns(name: str, row: Mapping[str, Any], settings: AnalysisSection, scale: float) -> dict[str, Any]:
-    """``<name>_ci`` (the interval labels are judged on) and ``<name>_factor``, both in ``scale`` units.
+    """``<name>_ci`` (the interval labels are judged on), ``<name>_factor`` and, for 0/1
+    outcomes, ``<name>_min_factor``, all in the units of the delta times ``scale``.
 
     Items needed to tell a true difference ``d`` (same unit) apart at the analysis alpha and
-    power is ``factor / d²``.
+    power is ``factor / d²``, and at least ``min_factor / d`` for 0/1 outcomes: a true
+    difference ``d`` needs at least a share ``|d|`` of discordant items, so the variance of a
+    per-item difference is at least about ``|d|`` even where none was observed or planned.
     """
-    factor = stats.power_factor(settings.alpha, settings.power) * difference_variance(row, settings) * scale**2
-    return {f"{name}_ci": [row["evidence_low"] * scale, row["evidence_high"] * scale], f"{name}_factor": factor}
+    power_factor = stats.power_factor(settings.alpha, settings.power)
+    columns = {
+        f"{name}_ci": [row["evidence_low"] * scale, row["evidence_high"] * scale],
+        f"{name}_factor": power_factor * difference_variance(row, settings) * scale**2,
+    }
+    if row["kind"] == "binary":
+        columns[f"{name}_min_factor"] = power_factor * abs(scale)
+    return columns
 
 
 def planning_row(n: int, base_rate: float, settings: AnalysisSection) -> dict[str, Any]:

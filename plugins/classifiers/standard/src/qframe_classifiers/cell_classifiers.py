@@ -9,7 +9,8 @@ come from the classifier's options (the fields of each rule's ``Thresholds``) an
 Every label ``L`` comes with its evidence (see :mod:`qframe_classifiers.evidence`):
 ``L_evidence`` (``supported`` or ``inconclusive``), ``L_ci`` (the interval of the delta the label
 rests on, in pp: the benchmark delta, else the key-metric change, for ``quality_tier``; the
-refusal delta for ``safety_regime``) and ``L_items_needed``.
+refusal delta for ``safety_regime`` and ``deployment_role``; the step's accuracy gain upwards for
+``quality_cliff`` and ``diminishing_returns``) and ``L_items_needed``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import attrs
 from qframe.errors import ConfigError
 
 from qframe_classifiers import cliff, deployment, evidence, quality_tier, safety_regime
+from qframe_classifiers._bounds import at_least
 
 
 class RuleClassifier:
@@ -143,14 +145,35 @@ class QualityCliffClassifier(RuleClassifier):
             ]
             cliffs = {(c.higher_level, c.lower_level) for c in cliff.find_cliffs(rungs, self.rules)}
             for step, lower_index in zip(cliff.step_returns(rungs, self.rules), ordered[1:], strict=True):
+                is_cliff = (step.higher_level, step.lower_level) in cliffs
                 labels[lower_index] = {
                     "step_from": step.higher_level,
                     "step_gain_pp": step.gain_pp,
                     "step_cost_increase_pct": step.cost_increase_pct,
                     "diminishing_returns": step.diminishing,
-                    "quality_cliff": (step.higher_level, step.lower_level) in cliffs,
-                }
+                    "quality_cliff": is_cliff,
+                } | self._evidence(cells[lower_index], step, is_cliff)
         return labels
+
+    def _evidence(self, cell: Mapping[str, Any], step: cliff.Step, is_cliff: bool) -> dict[str, Any]:
+        """Evidence of both step labels from the paired CI of the step (read as the gain upwards)."""
+        rules = self.rules
+        ci = cell.get("step_delta_pp_ci") if cell.get("step_delta_from") == step.higher_level else None
+        gain_ci = None if ci is None else (-ci[1], -ci[0])
+        factors = (cell.get("step_delta_pp_factor"), cell.get("step_delta_pp_min_factor"))
+
+        def gain_axis(bound: float) -> evidence.Axis:
+            return evidence.Axis(step.gain_pp, gain_ci, factors[0], (bound,), factors[1])
+
+        cost = step.cost_increase_pct
+        return evidence.evidence(
+            "quality_cliff", str(is_cliff), lambda g: str(at_least(g, rules.cliff_drop_pp)),
+            [gain_axis(rules.cliff_drop_pp)], gain_ci,
+        ) | evidence.evidence(
+            "diminishing_returns", str(step.diminishing),
+            lambda g: str(not at_least(g, rules.diminishing_gain_pp) and (cost is None or cost > 0)),
+            [gain_axis(rules.diminishing_gain_pp)], gain_ci,
+        )
 
 
 class DeploymentProtocolClassifier(RuleClassifier):

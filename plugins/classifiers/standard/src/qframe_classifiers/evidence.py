@@ -2,8 +2,9 @@
 
 A label is computed from point estimates (a delta of -16.7pp from one flip in six items), but it
 is a claim about the population of items. Each delta the rule reads comes with a confidence
-interval (``<delta>_ci`` in the cell) and a planning factor (``<delta>_factor``: items needed
-to tell a true difference ``d`` apart = factor / d², see ``qframe.analysis.planning``). The rule
+interval (``<delta>_ci`` in the cell) and planning factors (items needed to tell a true
+difference ``d`` apart = ``<delta>_factor`` / d², and for 0/1 outcomes at least
+``<delta>_min_factor`` / d; see ``qframe.analysis.planning``). The rule
 is evaluated over the box those intervals span; because every rule is piecewise constant between
 its thresholds, the box's corners, the thresholds inside it and points just either side of each
 threshold reach every label the rule can give there.
@@ -40,6 +41,7 @@ class Axis:
     interval: tuple[float, float] | None
     factor: float | None
     bounds: tuple[float, ...]
+    min_factor: float | None = None
 
     def probes(self) -> list[float]:
         if self.interval is None:
@@ -65,7 +67,8 @@ class Axis:
         distance = min(abs(self.point - bound) for bound in inside)
         if self.factor is None or distance <= TOLERANCE:
             return None
-        return max(2, math.ceil(self.factor / distance**2))
+        needed = max(self.factor / distance**2, (self.min_factor or 0.0) / distance)
+        return max(2, math.ceil(needed)) if needed > 0 else None
 
 
 def axis(cell: Mapping[str, Any], delta_key: str, bounds: Sequence[float], point: float | None = None) -> Axis | None:
@@ -74,7 +77,13 @@ def axis(cell: Mapping[str, Any], delta_key: str, bounds: Sequence[float], point
     if value is None:
         return None
     interval = cell.get(f"{delta_key}_ci")
-    return Axis(float(value), tuple(interval) if interval is not None else None, cell.get(f"{delta_key}_factor"), tuple(bounds))
+    return Axis(
+        float(value),
+        tuple(interval) if interval is not None else None,
+        cell.get(f"{delta_key}_factor"),
+        tuple(bounds),
+        cell.get(f"{delta_key}_min_factor"),
+    )
 
 
 def evidence(name: str, label: str, rule: Callable[..., str], axes: Sequence[Axis], ci: Sequence[float] | None) -> dict[str, Any]:

@@ -29,11 +29,11 @@ def labelled(key: str) -> Callable[[Mapping[str, Any]], str]:
         if label is None:
             return MISSING
         if row.get(f"{key}_evidence") in (None, "supported"):
-            return str(label)
+            return number(label)
         ci = row.get(f"{key}_ci")
         span = f", CI [{number(ci[0], '+.1f')}, {number(ci[1], '+.1f')}]pp" if ci else ""
         needed = row.get(f"{key}_items_needed")
-        return f"inconclusive ({label}{span}; {f'~{needed} items needed' if needed else 'items needed unknown'})"
+        return f"inconclusive ({number(label)}{span}; {f'~{needed} items needed' if needed else 'items needed unknown'})"
 
     return cell
 
@@ -150,7 +150,9 @@ def safety(analysis: Analysis) -> str:
                ("Regime", labelled("safety_regime")), ("Deployment role", labelled("deployment_role"))]
     rows = [c for c in cells if rate_keys and any(c.get(k) is not None for k in rate_keys)]
     floor = next((c.get("conservative_floor") for c in cells if c.get("conservative_floor")), None)
-    note = f"\nConservative floor (lowest precision safe across every model): **{floor}**\n" if floor else ""
+    undecided = any(c.get("deployment_role_evidence") == "inconclusive" for c in cells)
+    caveat = " (inconclusive: too few items to support the roles it rests on)" if undecided else ""
+    note = f"\nConservative floor (lowest precision safe across every model): **{floor}**{caveat}\n" if floor else ""
     return "## Safety and regimes\n\n" + render(rows, columns) + note + _bias(cells)
 
 
@@ -214,7 +216,7 @@ def diminishing_returns(analysis: Analysis) -> str:
     columns = [("Step", lambda r: f"{r['variant']} → {r['step_from']}"),
                ("Bench gain (pp)", field("step_gain_pp", ".1f", sign=True)),
                ("Cost increase (%)", field("step_cost_increase_pct", ".1f", sign=True)),
-               ("Diminishing", field("diminishing_returns")), ("Cliff (down)", field("quality_cliff"))]
+               ("Diminishing", labelled("diminishing_returns")), ("Cliff (down)", labelled("quality_cliff"))]
     return "## Diminishing returns per step\n\n" + render(rows, columns)
 
 
