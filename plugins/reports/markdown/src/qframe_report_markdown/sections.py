@@ -138,7 +138,7 @@ def fidelity(analysis: Analysis) -> str:
     stage = analysis.get("manifest", {}).get("fidelity") or {}
     lines = [f"Method: {FIDELITY_METHODS.get(m, m)}." for m in methods]
     lines += [f"Note: {note}." for note in stage.get("notes", [])]
-    intro = "\n".join(lines) + "\n\n" if lines else ""
+    intro = "\n\n".join(lines) + "\n\n" if lines else ""
     return "## Fidelity to the baseline\n\n" + intro + render(rows, columns)
 
 
