@@ -16,8 +16,11 @@ Columns (absent where a run has no data for them):
   cluster CI's span included, in the delta's unit) and ``<delta>_factor`` (items needed to tell
   a true difference ``d`` apart = factor / d², see :mod:`qframe.analysis.planning`);
 - extraction: ``micro_f1:<task>`` (corpus micro-F1 from the summed entity counts);
-- fidelity: ``kl_mean``, ``kl_p99``, ``top1_agreement``, ``flip_rate``, ``flips_lost``,
-  ``flips_gained``, ``flips_net`` (benchmark items correct in one variant and not the other);
+- fidelity (from the fidelity stage, over token positions pooled across items): ``kl_mean``,
+  ``kl_p99`` (the 99th percentile of per-position KL), ``top1_agreement``, ``logprob_delta_mean``
+  (the mean change of the baseline token's log-probability), ``fidelity_method``,
+  ``fidelity_items``, ``fidelity_positions``; and from the benchmarks ``flip_rate``,
+  ``flips_lost``, ``flips_gained``, ``flips_net`` (items correct in one variant and not the other);
 - performance (see :func:`performance`) and resources (see :mod:`qframe.analysis.resources`).
 """
 
@@ -156,14 +159,22 @@ def _generation_columns(data: RunData, variant: str, baseline: str, settings: An
 
 
 def _fidelity_columns(data: RunData, variant: str) -> dict[str, Any]:
-    columns: dict[str, Any] = {}
-    kl = list(data.pooled(variant, "kl_divergence").values())
-    if kl:
-        columns |= {"kl_mean": fmean(kl), "kl_p99": _percentile(kl, 0.99)}
-    top1 = list(data.pooled(variant, "top1_agreement").values())
-    if top1:
-        columns["top1_agreement"] = fmean(top1)
-    return columns
+    """Fidelity over every compared token position of the variant's items (pooled, not per item)."""
+    rows = [row for row in data.fidelity if row["variant"] == variant]
+    kl = [value for row in rows for value in row["kl"]]
+    if not kl:
+        return {}
+    top1 = [match for row in rows for match in row["top1_match"] or ()]
+    delta = [value for row in rows for value in row["logprob_delta"] or ()]
+    return {
+        "fidelity_method": rows[0]["method"],
+        "fidelity_items": len(rows),
+        "fidelity_positions": len(kl),
+        "kl_mean": fmean(kl),
+        "kl_p99": _percentile(kl, 0.99),
+        "top1_agreement": fmean(top1) if top1 else None,
+        "logprob_delta_mean": fmean(delta) if delta else None,
+    }
 
 
 def _safety_columns(data: RunData, variant: str, baseline: str, settings: AnalysisSection, seed: int) -> dict[str, Any]:

@@ -25,7 +25,11 @@ POOLED = "*"
 
 
 class RunData:
-    """The manifest's variants with their baselines, plus the three tables as rows."""
+    """The manifest's variants with their baselines, plus the stored tables as rows.
+
+    ``fidelity`` holds the per-position comparison rows of the fidelity table (see
+    :func:`fidelity_comparisons`), without the baseline's reference lists.
+    """
 
     def __init__(
         self,
@@ -34,8 +38,10 @@ class RunData:
         scores: Sequence[Mapping[str, Any]],
         verdicts: Sequence[Mapping[str, Any]] = (),
         judge_plugins: Mapping[str, str] | None = None,
+        fidelity: Sequence[Mapping[str, Any]] = (),
     ) -> None:
         self.variants = dict(variants)
+        self.fidelity = fidelity
         self.judge_plugins = dict(judge_plugins or {})
         self.generations = generations
         self.scores = scores
@@ -53,6 +59,7 @@ class RunData:
             store.read("scores").to_pylist(),
             store.read("verdicts").to_pylist(),
             {judge: section.get("plugin", "") for judge, section in judges.items()},
+            fidelity_comparisons(store),
         )
 
     @property
@@ -133,6 +140,19 @@ class RunData:
         if task == POOLED:
             return self.pooled(variant, metric)
         return self.values.get((variant, task, metric), {})
+
+
+FIDELITY_COLUMNS = ("variant", "task", "sample_id", "repetition", "method", "kl", "top1_match", "logprob_delta")
+
+
+def fidelity_comparisons(store: Any) -> list[dict[str, Any]]:
+    """The fidelity table's comparison rows (those with per-position KL), only the columns the
+    analysis reads: the references' top-k lists stay in Arrow."""
+    import pyarrow.compute as pc
+
+    table = store.read("fidelity")
+    kept = table.filter(pc.and_(pc.is_valid(table["kl"]), pc.is_null(table["error"])))
+    return kept.select(list(FIDELITY_COLUMNS)).to_pylist()
 
 
 def paired(a: Mapping[Any, float], b: Mapping[Any, float]) -> tuple[list[Any], list[float], list[float]]:

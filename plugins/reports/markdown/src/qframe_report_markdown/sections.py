@@ -184,13 +184,28 @@ def judges(analysis: Analysis) -> str:
     return "\n".join(parts)
 
 
+FIDELITY_METHODS = {
+    "teacher_forced": "teacher_forced: each variant scored the baseline's own output tokens, end-of-generation "
+    "token included; KL bounded with the exact masses outside the baseline's top-k",
+    "shared_prefix": "shared_prefix: the two generations' stored top-k lists, up to the first position whose "
+    "top-1 tokens differ",
+}
+
+
 def fidelity(analysis: Analysis) -> str:
-    columns = [*VARIANT, ("KL mean (nats)", field("kl_mean", ".4f")), ("KL p99", field("kl_p99", ".4f")),
-               ("Top-1 agreement", field("top1_agreement")), ("Flip rate", field("flip_rate")),
-               ("Net flips", field("flips_net", "+d"))]
+    columns = [*VARIANT, ("Method", text("fidelity_method")), ("Items", field("fidelity_items", "d")),
+               ("Positions", field("fidelity_positions", "d")), ("KL mean (nats)", field("kl_mean", ".4f")),
+               ("KL p99 over positions", field("kl_p99", ".4f")), ("Top-1 agreement", field("top1_agreement")),
+               ("Δ log p(baseline token)", field("logprob_delta_mean", ".4f", sign=True)),
+               ("Flip rate", field("flip_rate")), ("Net flips", field("flips_net", "+d"))]
     rows = [c for c in _cells(analysis) if not c["baseline"] and any(
         c.get(k) is not None for k in ("kl_mean", "top1_agreement", "flip_rate"))]
-    return "## Fidelity to the baseline\n\n" + render(rows, columns)
+    methods = sorted({c["fidelity_method"] for c in rows if c.get("fidelity_method")})
+    stage = analysis.get("manifest", {}).get("fidelity") or {}
+    lines = [f"Method: {FIDELITY_METHODS.get(m, m)}." for m in methods]
+    lines += [f"Note: {note}." for note in stage.get("notes", [])]
+    intro = "\n\n".join(lines) + "\n\n" if lines else ""
+    return "## Fidelity to the baseline\n\n" + intro + render(rows, columns)
 
 
 def performance(analysis: Analysis) -> str:
