@@ -7,14 +7,20 @@ team per calling thread, and calls arriving from changing threads leave earlier 
 against the new one (measured: generation twice as slow). The model keeps per-position logits only when
 the experiment asks for top-k log-probabilities (``BackendSpec.top_logprobs``); a request that
 asks for them anyway reloads it once with them.
+
+Cancellation (Ctrl-C, SIGTERM) never waits long for llama.cpp: a cancelled generation is told to
+stop at its next token, ``close`` waits at most :data:`CLOSE_WAIT_S` for the call in flight, and
+the thread is a daemon, so the process exits even while a native call (a long prompt pass) runs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import queue
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +28,54 @@ from qframe.errors import BadInputError, BackendError
 from qframe.protocols import BackendSpec, GenerationRequest, GenerationResult, ModelInfo
 
 
+CLOSE_WAIT_S = 2.0
+"""How long ``close`` waits for an in-flight llama.cpp call before leaving the model to be freed
+when that call returns."""
+
+
+class DaemonThreadExecutor(Executor):
+    """Runs submitted calls one after another on one daemon thread.
+
+    Written by hand because ``ThreadPoolExecutor`` joins its (non-daemon) workers at interpreter
+    exit, so a process told to stop would wait for a native call that cannot be interrupted.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Future, Callable[[], Any]]] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._work, name=name, daemon=True)
+        self._thread.start()
+
+    def submit(self, function: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        future: Future = Future()
+        self._jobs.put((future, functools.partial(function, *args, **kwargs)))
+        return future
+
+    def _work(self) -> None:
+        while True:
+            future, call = self._jobs.get()
+            if not future.set_running_or_notify_cancel():
+                continue  # cancelled before it started
+            try:
+                result = call()
+            except BaseException as exc:  # handed to the awaiting coroutine
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
+
+
 @functools.cache
-def _llama_thread() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="llama.cpp")
+def _llama_thread() -> DaemonThreadExecutor:
+    return DaemonThreadExecutor("llama.cpp")
 
 
-async def _on_llama_thread(function: Callable[..., Any], *args: Any) -> Any:
-    return await asyncio.get_running_loop().run_in_executor(_llama_thread(), functools.partial(function, *args))
+async def _on_llama_thread(function: Callable[..., Any], *args: Any, abort: threading.Event | None = None) -> Any:
+    """Run ``function`` on the llama.cpp thread; if the caller is cancelled, set ``abort``."""
+    try:
+        return await asyncio.get_running_loop().run_in_executor(_llama_thread(), functools.partial(function, *args))
+    except asyncio.CancelledError:
+        if abort is not None:
+            abort.set()
+        raise
 
 
 class LlamaCppBackend:
@@ -107,6 +154,7 @@ class LlamaCppBackend:
                 prompt = [{"role": "system", "content": request.system}, {"role": "user", "content": request.prompt}]
             elif request.system:
                 prompt = f"{request.system}\n\n{request.prompt}"
+            abort = threading.Event()
             result = await _on_llama_thread(
                 engine.generate,
                 prompt,
@@ -115,6 +163,8 @@ class LlamaCppBackend:
                 list(request.stop),
                 request.top_logprobs or None,
                 request.chat,
+                abort,
+                abort=abort,
             )
         return GenerationResult(
             text=result.text,
@@ -142,6 +192,11 @@ class LlamaCppBackend:
             return await _on_llama_thread(self._engine.loglikelihood, context, list(continuations))
 
     async def close(self) -> None:
+        """Free the model; waits at most :data:`CLOSE_WAIT_S` behind a call still in flight."""
         if self._engine is not None:
             engine, self._engine = self._engine, None
-            await _on_llama_thread(engine.close)
+            closing = asyncio.ensure_future(_on_llama_thread(engine.close))
+            try:
+                await asyncio.wait_for(asyncio.shield(closing), CLOSE_WAIT_S)
+            except TimeoutError:
+                pass  # the queued close runs when the in-flight call returns

@@ -10,6 +10,7 @@ prompt prefix from the previous call, making the timings depend on call order.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Self
@@ -105,8 +106,12 @@ class LlamaEngine:
         stop: Sequence[str] | None = None,
         top_logprobs: int | None = None,
         chat: bool = True,
+        abort: threading.Event | None = None,
     ) -> EngineGeneration:
         """Generate up to ``max_tokens`` tokens, greedily at temperature 0.
+
+        Setting ``abort`` (from another thread) ends the generation at its next token, with
+        finish reason ``"abort"``: how a cancelled run stops without waiting for ``max_tokens``.
 
         With ``chat`` the prompt (a string becomes one user message) is rendered by the GGUF's
         chat template; otherwise the string is continued as plain text. llama-cpp-python does
@@ -126,6 +131,8 @@ class LlamaEngine:
         options: dict[str, Any] = dict(
             SAMPLING_OPTIONS, max_tokens=max_tokens, temperature=temperature, stop=list(stop or []), seed=self.seed
         )
+        if abort is not None:
+            options["stopping_criteria"] = llama_cpp.StoppingCriteriaList([lambda tokens, logits: abort.is_set()])
         if chat:
             messages = (
                 [{"role": "user", "content": prompt_or_messages}]
@@ -145,7 +152,7 @@ class LlamaEngine:
             text=text,
             prompt_tokens=usage["prompt_tokens"],
             completion_tokens=usage["completion_tokens"],
-            finish_reason=choice["finish_reason"],
+            finish_reason="abort" if abort is not None and abort.is_set() else choice["finish_reason"],
             prompt_eval_ms=perf.t_p_eval_ms,
             n_prompt_eval=perf.n_p_eval if perf.t_p_eval_ms > 0 else 0,
             eval_ms=perf.t_eval_ms,

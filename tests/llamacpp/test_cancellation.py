@@ -1,0 +1,93 @@
+"""Stopping while llama.cpp works: a cancelled call stops at its next token; SIGTERM exits 143 fast."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from qframe.protocols import BackendSpec, GenerationRequest
+from qframe_llamacpp.backend import CLOSE_WAIT_S, LlamaCppBackend, _on_llama_thread
+from qframe_llamacpp.demo import smollm2_source
+from qframe_llamacpp.engine import LlamaEngine
+
+
+def test_a_set_abort_event_ends_a_generation_at_the_next_token(tiny_model):
+    abort = threading.Event()
+    abort.set()
+    with LlamaEngine(tiny_model, n_ctx=512, seed=1) as engine:
+        stopped = engine.generate("the cat", max_tokens=200, chat=False, abort=abort)
+        free = engine.generate("the cat", max_tokens=20, chat=False, abort=threading.Event())
+    assert stopped.finish_reason == "abort" and stopped.completion_tokens <= 2
+    assert free.finish_reason != "abort" and free.completion_tokens > stopped.completion_tokens
+
+
+@pytest.mark.slow
+def test_cancelling_a_long_generation_frees_the_llama_thread_within_a_token_or_two():
+    async def scenario() -> tuple[float, float]:
+        backend = LlamaCppBackend(BackendSpec("llamacpp", str(smollm2_source()), "Q4_1", options={"n_threads": 2}))
+        await backend.open()
+        long_call = asyncio.ensure_future(
+            backend.generate(
+                GenerationRequest(prompt="Once upon a time", max_tokens=900, temperature=0.0, seed=1, chat=False)
+            )
+        )
+        await asyncio.sleep(1.0)  # well inside a call of 900 tokens (over 10 s at this model's speed)
+        assert not long_call.done()
+        cancelled = time.perf_counter()
+        long_call.cancel()
+        await asyncio.gather(long_call, return_exceptions=True)
+        await _on_llama_thread(lambda: None)  # runs only once the in-flight generation returned
+        freed = time.perf_counter() - cancelled
+        started = time.perf_counter()
+        await backend.close()
+        return freed, time.perf_counter() - started
+
+    freed, closing = asyncio.run(scenario())
+    assert freed < 1.0
+    assert closing <= CLOSE_WAIT_S + 0.5
+
+
+@pytest.mark.slow
+def test_sigterm_during_a_llamacpp_call_exits_143_within_seconds(tmp_path):
+    config = f"""
+[experiment]
+name = "term"
+max_tokens = 900
+warmup = 0
+chat = false
+
+[[variants]]
+id = "smollm2"
+backend = "llamacpp"
+model = "{smollm2_source()}"
+quant = "Q4_1"
+options = {{n_threads = 2}}
+
+[[tasks]]
+name = "qa"
+limit = 3
+"""
+    (tmp_path / "exp.toml").write_text(config)
+    process = subprocess.Popen([sys.executable, "-m", "qframe", "run", "exp.toml", "--run-id", "t", "--no-progress"],
+                               cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    manifest = tmp_path / "runs" / "t" / "manifest.json"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # wait for the model to be open, then for a call in flight
+        if manifest.exists() and json.loads(manifest.read_text())["variants"]["smollm2"].get("digest"):
+            break
+        time.sleep(0.05)
+    time.sleep(1.0)
+    sent = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    code = process.wait(timeout=30)
+    elapsed = time.monotonic() - sent
+    assert code == 143, process.stderr.read()
+    assert elapsed < 4
+    assert json.loads(manifest.read_text())["status"] == "interrupted"
