@@ -266,7 +266,23 @@ def _finish(session, no_progress: bool) -> None:
     if outcome.exit_code:
         if status == "interrupted":
             click.echo(f"interrupted; continue with: qframe resume {session.path}", err=True)
+            _exit_without_waiting(outcome.exit_code)
         sys.exit(outcome.exit_code)
+
+
+def _exit_without_waiting(code: int) -> None:
+    """Exit an interrupted run now, even while a worker thread is stuck in a native call.
+
+    Everything is already saved (rows flushed, manifest ``interrupted``); a normal exit would
+    wait for that call or tear down the native library under it (a crash at exit).
+    """
+    import os
+    import threading
+
+    if threading.active_count() > 1:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 def _add_plugin_commands() -> None:

@@ -16,6 +16,7 @@ the thread is a daemon, so the process exits even while a native call (a long pr
 from __future__ import annotations
 
 import asyncio
+import atexit
 import functools
 import queue
 import threading
@@ -41,9 +42,19 @@ class DaemonThreadExecutor(Executor):
     """
 
     def __init__(self, name: str) -> None:
-        self._jobs: queue.SimpleQueue[tuple[Future, Callable[[], Any]]] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[tuple[Future, Callable[[], Any]] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._work, name=name, daemon=True)
         self._thread.start()
+        atexit.register(self.stop, CLOSE_WAIT_S)
+
+    def stop(self, wait_s: float) -> None:
+        """Let the thread end after the calls queued so far, waiting at most ``wait_s``.
+
+        Called at interpreter exit: a thread that has ended has released llama.cpp's per-thread
+        state (its OpenMP team), which the native library's exit handlers otherwise trip over.
+        """
+        self._jobs.put(None)
+        self._thread.join(wait_s)
 
     def submit(self, function: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
         future: Future = Future()
@@ -51,8 +62,8 @@ class DaemonThreadExecutor(Executor):
         return future
 
     def _work(self) -> None:
-        while True:
-            future, call = self._jobs.get()
+        while (job := self._jobs.get()) is not None:
+            future, call = job
             if not future.set_running_or_notify_cancel():
                 continue  # cancelled before it started
             try:
