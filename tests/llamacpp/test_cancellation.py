@@ -15,17 +15,19 @@ import pytest
 from qframe.protocols import BackendSpec, GenerationRequest
 from qframe_llamacpp.backend import CLOSE_WAIT_S, LlamaCppBackend, _on_llama_thread
 from qframe_llamacpp.demo import smollm2_source
-from qframe_llamacpp.engine import LlamaEngine
+from qframe_llamacpp.engine import GenerationAborted, LlamaEngine
 
 
-def test_a_set_abort_event_ends_a_generation_at_the_next_token(tiny_model):
+@pytest.mark.parametrize("chat", [True, False])
+def test_a_set_abort_event_stops_a_generation_and_the_next_one_runs(tiny_model, chat):
     abort = threading.Event()
     abort.set()
     with LlamaEngine(tiny_model, n_ctx=512, seed=1) as engine:
-        stopped = engine.generate("the cat", max_tokens=200, chat=False, abort=abort)
-        free = engine.generate("the cat", max_tokens=20, chat=False, abort=threading.Event())
-    assert stopped.finish_reason == "abort" and stopped.completion_tokens <= 2
-    assert free.finish_reason != "abort" and free.completion_tokens > stopped.completion_tokens
+        with pytest.raises(GenerationAborted):
+            engine.generate("the cat", max_tokens=200, chat=chat, abort=abort)
+        after = engine.generate("the cat", max_tokens=6, chat=chat, abort=threading.Event())
+        plain = engine.generate("the cat", max_tokens=6, chat=chat)
+    assert after.completion_tokens > 0 and after.text == plain.text
 
 
 @pytest.mark.slow
@@ -34,7 +36,11 @@ def test_cancelling_a_generation_stops_the_native_call_early_and_close_is_bounde
     original = LlamaEngine.generate
 
     def recording(self, *args, **kwargs):
-        finished.append(original(self, *args, **kwargs))
+        try:
+            finished.append(original(self, *args, **kwargs))
+        except GenerationAborted as exc:
+            finished.append(exc)
+            raise
         return finished[-1]
 
     monkeypatch.setattr(LlamaEngine, "generate", recording)
@@ -57,7 +63,7 @@ def test_cancelling_a_generation_stops_the_native_call_early_and_close_is_bounde
     closing = asyncio.run(scenario())
     assert closing <= CLOSE_WAIT_S + 0.5
     [aborted] = finished
-    assert aborted.finish_reason == "abort" and aborted.completion_tokens < 900
+    assert isinstance(aborted, GenerationAborted)
 
 
 @pytest.mark.slow

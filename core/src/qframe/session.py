@@ -213,7 +213,10 @@ async def _execute(session: Session, progress: bool) -> Outcome:
     executor = session.host.get("executors", experiment.executor.name, where="executor.name").factory(experiment.executor)
     with RunProgress(len(items), enabled=progress) as bar:
         record = functools.partial(_record_model, session)
-        result = await executor.run(GenerationJob(experiment, units, sink, bar, session.variant_backend, record))
+        try:
+            result = await executor.run(GenerationJob(experiment, units, sink, bar, session.variant_backend, record))
+        finally:
+            sink.flush()  # whatever the executor: rows it handed over are written, even on Ctrl-C
     generations = session.store.read("generations").to_pylist()
     scored = scoring_items(experiment, samples, generations)
     await run_scoring(experiment, session.host, session.store, scored, metrics_by_task(experiment, default_metrics, session.host))

@@ -27,6 +27,10 @@ At temperature 0 sampling is greedy and these have no effect."""
 Messages = Sequence[Mapping[str, str]]
 
 
+class GenerationAborted(Exception):
+    """A generation stopped because its ``abort`` event was set (its caller was cancelled)."""
+
+
 @attrs.frozen
 class EngineGeneration:
     """One generation with llama.cpp's own timings.
@@ -89,6 +93,8 @@ class LlamaEngine:
             model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, seed=seed, logits_all=logits_all, verbose=False
         )
         self._forcer = TeacherForcer(self._llm)
+        self._abort: threading.Event | None = None
+        self._watch_for_abort()
         if logits_all:
             self._reserve_output_rows()
 
@@ -110,8 +116,9 @@ class LlamaEngine:
     ) -> EngineGeneration:
         """Generate up to ``max_tokens`` tokens, greedily at temperature 0.
 
-        Setting ``abort`` (from another thread) ends the generation at its next token, with
-        finish reason ``"abort"``: how a cancelled run stops without waiting for ``max_tokens``.
+        Setting ``abort`` (from another thread) ends the generation before its next model
+        evaluation with :class:`GenerationAborted`: how a cancelled run stops without waiting
+        for ``max_tokens``.
 
         With ``chat`` the prompt (a string becomes one user message) is rendered by the GGUF's
         chat template; otherwise the string is continued as plain text. llama-cpp-python does
@@ -131,28 +138,18 @@ class LlamaEngine:
         options: dict[str, Any] = dict(
             SAMPLING_OPTIONS, max_tokens=max_tokens, temperature=temperature, stop=list(stop or []), seed=self.seed
         )
-        if abort is not None:
-            options["stopping_criteria"] = llama_cpp.StoppingCriteriaList([lambda tokens, logits: abort.is_set()])
-        if chat:
-            messages = (
-                [{"role": "user", "content": prompt_or_messages}]
-                if isinstance(prompt_or_messages, str)
-                else [dict(message) for message in prompt_or_messages]
-            )
-            response = self._llm.create_chat_completion(messages, **options)
-            choice = response["choices"][0]
-            text = choice["message"]["content"] or ""
-        else:
-            response = self._llm.create_completion(prompt_or_messages, **options)
-            choice = response["choices"][0]
-            text = choice["text"]
+        self._abort = abort
+        try:
+            response, choice, text = self._complete(prompt_or_messages, chat, options)
+        finally:
+            self._abort = None
         perf = llama_cpp.llama_perf_context(self._llm.ctx)
         usage = response["usage"]
         return EngineGeneration(
             text=text,
             prompt_tokens=usage["prompt_tokens"],
             completion_tokens=usage["completion_tokens"],
-            finish_reason="abort" if abort is not None and abort.is_set() else choice["finish_reason"],
+            finish_reason=choice["finish_reason"],
             prompt_eval_ms=perf.t_p_eval_ms,
             n_prompt_eval=perf.n_p_eval if perf.t_p_eval_ms > 0 else 0,
             eval_ms=perf.t_eval_ms,
@@ -165,6 +162,21 @@ class LlamaEngine:
                 else None
             ),
         )
+
+    def _complete(self, prompt_or_messages: str | Messages, chat: bool, options: dict[str, Any]) -> tuple[Any, Any, str]:
+        """llama-cpp-python's response, its first choice and the generated text."""
+        if chat:
+            messages = (
+                [{"role": "user", "content": prompt_or_messages}]
+                if isinstance(prompt_or_messages, str)
+                else [dict(message) for message in prompt_or_messages]
+            )
+            response = self._llm.create_chat_completion(messages, **options)
+            choice = response["choices"][0]
+            return response, choice, choice["message"]["content"] or ""
+        response = self._llm.create_completion(prompt_or_messages, **options)
+        choice = response["choices"][0]
+        return response, choice, choice["text"]
 
     def _generated_top_logprobs(self, n_prompt: int, n_generated: int, k: int) -> list[dict[str, float]]:
         """Top-``k`` tokens and log-probabilities of the distribution behind each generated token.
@@ -237,6 +249,22 @@ class LlamaEngine:
             "llama_cpp_python": llama_cpp.__version__,
             "system_info": llama_cpp.llama_print_system_info().decode("utf-8", errors="replace").strip(),
         }
+
+    def _watch_for_abort(self) -> None:
+        """Check the current generation's ``abort`` event before every model evaluation.
+
+        llama-cpp-python's generation loop (chat or plain) calls ``Llama.eval`` once for the
+        prompt and once per generated token, and its chat API takes no stopping criteria, so the
+        check wraps ``eval`` on this instance: one Python call per token.
+        """
+        evaluate = self._llm.eval
+
+        def eval_unless_aborted(tokens: Sequence[int]) -> None:
+            if self._abort is not None and self._abort.is_set():
+                raise GenerationAborted("generation aborted")
+            evaluate(tokens)
+
+        self._llm.eval = eval_unless_aborted
 
     def _reserve_output_rows(self) -> None:
         """Decode one full batch with every row's logits requested, once, at load.
