@@ -89,3 +89,22 @@ def test_ray_executor_refuses_a_variant_no_node_can_hold():
         check_feasible({"big": {"GPU": 2}}, nodes)
     with pytest.raises(ConfigError, match="variant 'both'"):
         check_feasible({"both": {"GPU": 1, "CPU": 4}}, nodes)  # no single node has both
+
+
+def test_resume_can_finish_a_run_on_another_executor(host, run_experiment, tmp_path):
+    import asyncio
+
+    from qframe.session import execute, open_session, use_executor
+
+    host.add_plugin(CountingExecutorPlugin(), "counting", "qframe-counting-executor", "0")
+    session, _ = run_experiment(host, CONFIG | {"executor": {"name": "counting"}})
+    rows = session.store.read("generations").to_pylist()
+    session.store.append("generations", [rows[0] | {"error": "forced", "text": None}])
+    reopened = open_session(session.path, host)
+    with pytest.raises(UnknownPluginError, match="--executor: unknown executor 'nope'"):
+        use_executor(reopened, "nope")
+    CountingExecutor.runs = 0
+    use_executor(reopened, "local")
+    outcome = asyncio.run(execute(reopened, progress=False))
+    assert outcome.exit_code == EXIT_OK and outcome.completed == 1 and CountingExecutor.runs == 0
+    assert reopened.manifest["config"]["executor"]["name"] == "counting"  # the stored config is unchanged

@@ -131,7 +131,7 @@ def test_a_killed_driver_leaves_a_run_that_resume_finishes_without_duplicates(cl
 
 def test_a_node_killed_mid_run_still_yields_a_complete_run(cluster, host, tmp_path):
     """Runs last: it removes the worker node; the head node finishes what it was running."""
-    session = new_session(structure_experiment(ladder(cluster.address, items=60, latency_s=0.05)), host,
+    session = new_session(structure_experiment(ladder(cluster.address, items=60, latency_s=0.3)), host,
                           tmp_path / "runs", "node-killed")
     head_id = ray.get_runtime_context().get_node_id()
     victims = [node for node in cluster.worker_nodes]
@@ -143,7 +143,7 @@ def test_a_node_killed_mid_run_still_yields_a_complete_run(cluster, host, tmp_pa
             manifest = json.loads((session.path / "manifest.json").read_text())
             placed = [v.get("placement", {}).get("node_id") for v in manifest["variants"].values()]
             if any(node and node != head_id for node in placed):
-                time.sleep(0.3)  # let it stream some rows first
+                time.sleep(0.6)  # let it stream some rows first
                 for node in victims:
                     cluster.remove_node(node, allow_graceful=False)
                 killed.set()
