@@ -108,3 +108,19 @@ def test_resume_can_finish_a_run_on_another_executor(host, run_experiment, tmp_p
     outcome = asyncio.run(execute(reopened, progress=False))
     assert outcome.exit_code == EXIT_OK and outcome.completed == 1 and CountingExecutor.runs == 0
     assert reopened.manifest["config"]["executor"]["name"] == "counting"  # the stored config is unchanged
+
+
+def test_the_report_says_when_variants_ran_on_different_hardware():
+    from qframe_report_markdown.sections import provenance
+
+    def analysis(hardware_b: str) -> dict:
+        variants = {
+            "F16": {"model": "m", "quant": "F16", "placement": {"hardware": "1x NVIDIA H100", "node_id": "n1"}},
+            "Q4_0": {"model": "m", "quant": "Q4_0", "placement": {"hardware": hardware_b, "node_id": "n2"}},
+        }
+        return {"manifest": {"run_id": "r", "variants": variants}}
+
+    mixed = provenance(analysis("1x NVIDIA A10G"))
+    assert "Variants ran on different hardware** (1x NVIDIA A10G; 1x NVIDIA H100)" in mixed
+    assert "| 1x NVIDIA A10G (n2) |" in mixed
+    assert "different hardware" not in provenance(analysis("1x NVIDIA H100"))
