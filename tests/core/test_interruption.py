@@ -133,7 +133,7 @@ def test_sigterm_behaves_like_ctrl_c_and_exits_143(tmp_path):
     sent = time.monotonic()
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 143
-    assert time.monotonic() - sent < 3
+    assert time.monotonic() - sent < 6  # a few seconds, even on a loaded shared machine
     stderr = process.stderr.read()
     assert "qframe resume" in stderr and "Traceback" not in stderr
     run_dir = tmp_path / "runs" / "terminated"

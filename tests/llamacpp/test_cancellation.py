@@ -101,5 +101,5 @@ limit = 3
     code = process.wait(timeout=30)
     elapsed = time.monotonic() - sent
     assert code == 143, process.stderr.read()
-    assert elapsed < 4
+    assert elapsed < 6  # the native call is abandoned, not awaited (it alone runs for over 10 s)
     assert json.loads(manifest.read_text())["status"] == "interrupted"
