@@ -10,21 +10,26 @@
    (decode is memory-bound), then packed onto N workers longest-first (the greedy schedule
    Ray's queue approximates). The ratio one-machine / N-workers does not depend on the anchor.
 
-    .venv/bin/python bench/scale_out.py
+    .venv/bin/python bench/scale_out.py            # both parts
+    .venv/bin/python bench/scale_out.py llama      # per-variant times and the estimate only
 """
 
 from __future__ import annotations
 
 import asyncio
 import heapq
+import functools
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 ITEMS = 200
 LATENCY_S = 0.02
-LLAMA_ITEMS = 6
+LLAMA_ITEMS = 4
+
+print = functools.partial(print, flush=True)  # noqa: A001 - progress lines appear as they are measured
 QUANTS = ["F16", "Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "Q4_0", "Q3_K_S", "Q2_K"]
 
 # The seeds' matrix (seed 003, SS1.3 and SS4.1): 6 models; 40 GGUF cells (FP16..Q2_K; the two 7B
@@ -152,10 +157,13 @@ def estimate(times: dict[str, tuple[float, float]]) -> None:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        ray_overhead(Path(folder))
-    print("per-variant times, llama.cpp on this CPU:")
-    estimate(llama_variant_times())
+    part = sys.argv[1] if len(sys.argv) > 1 else "all"
+    if part in ("all", "ray"):
+        with tempfile.TemporaryDirectory() as folder:
+            ray_overhead(Path(folder))
+    if part in ("all", "llama"):
+        print("per-variant times, llama.cpp on this CPU:")
+        estimate(llama_variant_times())
 
 
 if __name__ == "__main__":
