@@ -154,7 +154,7 @@ class RayExecutor:
                     for item in remaining.values():
                         tracker.record(base_row(item) | {"error": reason, "attempts": lost})
                     return
-                tracker.note_retry(variant.id, len(remaining))
+                tracker.note_retry()
             finally:
                 ray.kill(actor, no_restart=True)
 
@@ -178,7 +178,7 @@ class _Tracker:
         self.job.progress.advance(row.get("completion_tokens") or 0, failed)
         self._describe()
 
-    def note_retry(self, variant_id: str, remaining: int) -> None:
+    def note_retry(self) -> None:
         self.retries += 1
         self._describe()
 
