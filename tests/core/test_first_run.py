@@ -63,7 +63,7 @@ def test_minimal_ladder_report_has_safety_fidelity_and_benchmark_data(cli, write
 
 def test_defaults_can_be_turned_off(cli, write_config, tmp_path):
     runs = tmp_path / "runs"
-    config = write_config(minimal(extra="[defaults]\njudges = false\nmetrics = false\n"))
+    config = write_config(minimal(extra="[defaults]\njudges = false\nmetrics = false\n\n[fidelity]\nenabled = false\n"))
     code, _, err = cli("run", str(config), "--out", str(runs), "--run-id", "r", "--no-progress")
     assert code == 0, err
     report = (runs / "r" / "report.md").read_text()

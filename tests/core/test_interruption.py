@@ -120,3 +120,25 @@ def test_ctrl_c_flushes_completed_items_and_exits_130(tmp_path):
     resumed = _start("resume", str(run_dir), cwd=tmp_path)
     assert resumed.wait(timeout=120) == 0
     assert len(_rows(run_dir)) == 400
+
+
+@pytest.mark.slow
+def test_sigterm_behaves_like_ctrl_c_and_exits_143(tmp_path):
+    (tmp_path / "exp.toml").write_text(CONFIG)
+    process = _start("run", "exp.toml", "--run-id", "terminated", cwd=tmp_path)
+    parts = tmp_path / "runs" / "terminated" / "generations"
+    deadline = time.monotonic() + 60
+    while not (parts.exists() and any(parts.glob("part-*.parquet"))) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    sent = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 143
+    assert time.monotonic() - sent < 6  # a few seconds, even on a loaded shared machine
+    stderr = process.stderr.read()
+    assert "qframe resume" in stderr and "Traceback" not in stderr
+    run_dir = tmp_path / "runs" / "terminated"
+    assert json.loads((run_dir / "manifest.json").read_text())["status"] == "interrupted"
+    assert 0 < len(_rows(run_dir)) < 400
+    resumed = _start("resume", str(run_dir), cwd=tmp_path)
+    assert resumed.wait(timeout=120) == 0
+    assert len(_rows(run_dir)) == 400

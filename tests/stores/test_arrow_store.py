@@ -48,8 +48,8 @@ def test_a_reopened_store_continues_numbering_and_ignores_temporary_files(tmp_pa
     reopened = ArrowRunStore(tmp_path)
     reopened.append("generations", [_row("b", "y")])
     assert sorted(p.name for p in (tmp_path / "generations").glob("part-*.parquet")) == [
-        "part-000000.parquet",
-        "part-000001.parquet",
+        "part-000000000000.parquet",
+        "part-000000000001.parquet",
     ]
     assert reopened.read("generations").num_rows == 2
 
@@ -80,3 +80,54 @@ def test_top_logprobs_round_trip(tmp_path):
     store.append("generations", [_row("a", "x") | {"top_logprobs": [[("tok", -0.5), ("other", -1.5)]]}])
     stored = store.read("generations").to_pylist()[0]["top_logprobs"]
     assert stored == [[("tok", -0.5), ("other", -1.5)]]
+
+
+def test_part_numbers_sort_as_numbers_past_a_million_parts(tmp_path):
+    store = ArrowRunStore(tmp_path)
+    store._next_part["generations"] = 999_999
+    store.append("generations", [_row("a", "old")])
+    store.append("generations", [_row("a", "new")])
+    names = sorted(p.name for p in (tmp_path / "generations").glob("part-*.parquet"))
+    assert names == ["part-000000999999.parquet", "part-000001000000.parquet"]
+    assert ArrowRunStore(tmp_path).read("generations").column("text").to_pylist() == ["new"]
+    assert ArrowRunStore(tmp_path).positions()["generations"] == 1_000_001
+
+
+def test_old_six_digit_parts_still_read_in_numeric_order(tmp_path):
+    store = ArrowRunStore(tmp_path)
+    store.append("generations", [_row("a", "first")])
+    (tmp_path / "generations" / "part-000000000000.parquet").rename(tmp_path / "generations" / "part-999999.parquet")
+    store._next_part["generations"] = 1_000_000
+    store.append("generations", [_row("a", "second")])
+    assert ArrowRunStore(tmp_path).read("generations").column("text").to_pylist() == ["second"]
+
+
+def test_two_writers_with_the_same_counter_never_overwrite_each_other(tmp_path):
+    first, second = ArrowRunStore(tmp_path), ArrowRunStore(tmp_path)
+    first.append("generations", [_row("a", "x")])
+    second.append("generations", [_row("b", "y")])  # its counter still says part 0
+    assert len(list((tmp_path / "generations").glob("part-*.parquet"))) == 2
+    assert sorted(ArrowRunStore(tmp_path).read("generations").column("sample_id").to_pylist()) == ["a", "b"]
+
+
+def test_a_failed_write_raises_one_line_and_leaves_no_part_or_temporary_file(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    from qframe.errors import StoreWriteError
+
+    store = ArrowRunStore(tmp_path)
+    store.append("generations", [_row("a", "x")])
+    real_fsync = os.fsync
+
+    def full_disk(descriptor):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(StoreWriteError, match="cannot write 1 rows: No space left on device") as failure:
+        store.append("generations", [_row("b", "y")])
+    assert "\n" not in str(failure.value)
+    monkeypatch.setattr(os, "fsync", real_fsync)
+    assert [p.name for p in (tmp_path / "generations").iterdir()] == ["part-000000000000.parquet"]
+    store.append("generations", [_row("b", "y")])
+    assert store.read("generations").num_rows == 2

@@ -55,13 +55,17 @@ def run(host: PluginHost, config: Path | None, output_dir: Path | None, run_id: 
 
 @cli.command()
 @click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--executor", help="Run the missing items on this executor instead of the run's own (e.g. local).")
 @_progress_option
 @click.pass_obj
-def resume(host: PluginHost, run_dir: Path, no_progress: bool) -> None:
+def resume(host: PluginHost, run_dir: Path, executor: str | None, no_progress: bool) -> None:
     """Finish an interrupted run: only the missing or failed items are run."""
-    from qframe.session import open_session
+    from qframe.session import open_session, use_executor
 
-    _finish(open_session(run_dir, host), no_progress)
+    session = open_session(run_dir, host)
+    if executor is not None:
+        use_executor(session, executor)
+    _finish(session, no_progress)
 
 
 @cli.command()
@@ -73,15 +77,17 @@ def rescore(host: PluginHost, run_dir: Path) -> None:
 
     from qframe.session import load_tasks, open_session, render_reports
     from qframe.stages import metrics_by_task, run_scoring, scoring_items
+    from qframe.writer import writing
 
     session = open_session(run_dir, host)
-    samples, _, defaults = load_tasks(session)
-    items = scoring_items(session.experiment, samples, session.store.read("generations").to_pylist())
-    metrics = metrics_by_task(session.experiment, defaults, host)
-    written = asyncio.run(run_scoring(session.experiment, host, session.store, items, metrics, redo=True))
-    click.echo(f"{written} scores written", err=True)
-    for path in render_reports(session):
-        click.echo(f"report: {path}")
+    with writing(session, "rescore"):
+        samples, _, defaults = load_tasks(session)
+        items = scoring_items(session.experiment, samples, session.store.read("generations").to_pylist())
+        metrics = metrics_by_task(session.experiment, defaults, host)
+        written = asyncio.run(run_scoring(session.experiment, host, session.store, items, metrics, redo=True))
+        click.echo(f"{written} scores written", err=True)
+        for path in render_reports(session):
+            click.echo(f"report: {path}")
 
 
 @cli.command()
@@ -104,6 +110,16 @@ def rejudge(
     redo: bool,
 ) -> None:
     """Add verdicts of one judge to a stored run (no generation) and show its agreement with the others."""
+    from qframe.session import open_session
+    from qframe.writer import writing
+
+    session = open_session(run_dir, host)
+    with writing(session, "rejudge"):
+        _rejudge(session, host, judge_id, plugin, backend, model, options, redo)
+
+
+def _rejudge(session, host: PluginHost, judge_id: str, plugin, backend, model, options, redo: bool) -> None:
+    """The work of ``rejudge``, done while the run's lock is held."""
     import asyncio
 
     from qframe.rejudge import (
@@ -115,10 +131,9 @@ def rejudge(
         record_config,
         refusal_gap_table,
     )
-    from qframe.session import load_tasks, open_session, render_reports
+    from qframe.session import load_tasks, render_reports
     from qframe.stages import run_judging, scoring_items
 
-    session = open_session(run_dir, host)
     added = prepare_judge(session, judge_id, plugin, backend, model, dict(parse_option(o) for o in options))
     samples, _, _ = load_tasks(session)
     items = scoring_items(session.experiment, samples, session.store.read("generations").to_pylist())
@@ -142,9 +157,12 @@ def rejudge(
 def report(host: PluginHost, run_dir: Path) -> None:
     """Re-render the reports of a stored run."""
     from qframe.session import open_session, render_reports
+    from qframe.writer import writing
 
-    for path in render_reports(open_session(run_dir, host)):
-        click.echo(f"report: {path}")
+    session = open_session(run_dir, host)
+    with writing(session, "report"):
+        for path in render_reports(session):
+            click.echo(f"report: {path}")
 
 
 @cli.command()
@@ -282,7 +300,23 @@ def _finish(session, no_progress: bool) -> None:
     if outcome.exit_code:
         if status == "interrupted":
             click.echo(f"interrupted; continue with: qframe resume {session.path}", err=True)
+            _exit_without_waiting(outcome.exit_code)
         sys.exit(outcome.exit_code)
+
+
+def _exit_without_waiting(code: int) -> None:
+    """Exit an interrupted run now, even while a worker thread is stuck in a native call.
+
+    Everything is already saved (rows flushed, manifest ``interrupted``); a normal exit would
+    wait for that call or tear down the native library under it (a crash at exit).
+    """
+    import os
+    import threading
+
+    if threading.active_count() > 1:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 def _add_plugin_commands() -> None:

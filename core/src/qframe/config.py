@@ -134,6 +134,31 @@ class StoreSection:
     flush_interval_s: float = attrs.field(default=1.0, validator=_positive)
 
 
+def _resource_amounts(instance: Any, attribute: attrs.Attribute, value: dict[str, float]) -> None:
+    for name, amount in value.items():
+        if amount <= 0:
+            raise FieldValueError(attribute.name, f"{name}: must be > 0, got {amount}")
+
+
+@attrs.define
+class ExecutorSection:
+    """Where the generation stage runs: ``local`` (in this process) or a plugin such as ``ray``.
+
+    ``address`` says which cluster to join (``ray``: ``"auto"``, ``"ray://host:10001"``; unset
+    starts a private one). ``resources_per_variant`` is what one variant (one model load) asks
+    the cluster for (``{GPU = 1}``, ``{CPU = 4, memory = 8e9}``); ``resources`` overrides it for
+    single variants by id. A worker lost mid-variant has its remaining items rescheduled up to
+    ``max_retries`` times.
+    """
+
+    name: str = attrs.field(default="local", validator=_non_empty)
+    address: str | None = None
+    resources_per_variant: dict[str, float] = attrs.field(factory=dict, validator=_resource_amounts)
+    resources: dict[str, dict[str, float]] = attrs.Factory(dict)
+    max_retries: int = attrs.field(default=3, validator=_non_negative)
+    options: Options = attrs.Factory(dict)
+
+
 @attrs.define
 class FidelitySection:
     """The fidelity stage: how each variant's next-token distributions compare with its baseline's.
@@ -208,6 +233,7 @@ class Experiment:
     concurrency: dict[str, int] = attrs.Factory(dict)
     retry: RetrySection = attrs.Factory(RetrySection)
     store: StoreSection = attrs.Factory(StoreSection)
+    executor: ExecutorSection = attrs.Factory(ExecutorSection)
     analysis: AnalysisSection = attrs.Factory(AnalysisSection)
     defaults: DefaultsSection = attrs.Factory(DefaultsSection)
     fidelity: FidelitySection = attrs.Factory(FidelitySection)
@@ -305,7 +331,18 @@ def structure_experiment(data: Mapping[str, Any]) -> Experiment:
     fidelity, top_logprobs = experiment.fidelity, experiment.experiment.top_logprobs
     if fidelity.method == "shared_prefix" and fidelity.active(top_logprobs) and top_logprobs == 0:
         raise ConfigError("fidelity.method: shared_prefix compares stored top-k lists; set experiment.top_logprobs > 0")
+    _check_executor_resources(experiment)
     return experiment
+
+
+def _check_executor_resources(experiment: Experiment) -> None:
+    ids = [variant.id for variant in experiment.resolved_variants()]
+    for variant_id, amounts in experiment.executor.resources.items():
+        if variant_id not in ids:
+            raise ConfigError(f"executor.resources.{variant_id}: no such variant; variants: {', '.join(ids)}")
+        for name, amount in amounts.items():
+            if amount <= 0:
+                raise ConfigError(f"executor.resources.{variant_id}.{name}: must be > 0, got {amount}")
 
 
 def unstructure_experiment(experiment: Experiment) -> dict[str, Any]:
@@ -431,6 +468,8 @@ def check_references(experiment: Experiment, host: PluginHost) -> None:
     for index, report in enumerate(experiment.reports):
         host.get("reporters", report.name, where=f"reports[{index}].name")
     host.get("stores", experiment.store.name, where="store.name")
+    # Building the executor checks its settings; nothing connects before a run starts.
+    host.get("executors", experiment.executor.name, where="executor.name").factory(experiment.executor)
     for backend in experiment.concurrency:
         if backend != "default":
             host.get("backends", backend, where=f"concurrency.{backend}")

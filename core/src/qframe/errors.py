@@ -38,6 +38,14 @@ class RunStateError(QframeError):
     exit_code = 2
 
 
+class StoreWriteError(QframeError):
+    """Rows could not be written durably (disk full, permission): the run stops, nothing flushed is lost."""
+
+
+class RunLockedError(RunStateError):
+    """Another live process is writing the same run directory."""
+
+
 class BackendError(QframeError):
     """A backend call failed permanently; retrying will not help."""
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from qframe.protocols import (
         BackendFactory,
         ClassifierFactory,
+        ExecutorFactory,
         JudgeFactory,
         MetricFactory,
         ReporterFactory,
@@ -113,6 +114,17 @@ def qframe_register_stores(register: Callable[[str, StoreFactory, str], None]) -
 
 
 @hookspec
+def qframe_register_executors(register: Callable[[str, ExecutorFactory, str], None]) -> None:
+    """Register executors: where the generation stage runs (this process, a Ray cluster...).
+
+    Called once at plugin load. The factory receives the ``[executor]`` section
+    (:class:`qframe.config.ExecutorSection`) and returns a :class:`qframe.protocols.Executor`.
+    Registering makes the name usable as ``[executor] name = "<name>"``; core registers
+    ``local`` (in-process, the default).
+    """
+
+
+@hookspec
 def qframe_register_commands(cli: click.Group) -> None:
     """Add sub-commands to the ``qframe`` command line (``cli.command()`` or ``cli.add_command``).
 
@@ -139,6 +151,7 @@ REGISTRATION_HOOKS: dict[str, str] = {
     "classifiers": "qframe_register_classifiers",
     "reporters": "qframe_register_reporters",
     "stores": "qframe_register_stores",
+    "executors": "qframe_register_executors",
 }
 """Kind of registered object -> the hook that registers it."""
 

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import attrs
 
 from qframe.config import Experiment, VariantSection
-from qframe.protocols import GenerationRequest, Sample
+from qframe.protocols import BackendSpec, GenerationRequest, Sample
 from qframe.records import ItemKey
 
 
@@ -50,6 +50,12 @@ def item_seed(experiment_seed: int, task: str, sample_id: str, repetition: int) 
 class Unit:
     variant: VariantSection = attrs.field(hash=False)
     items: tuple[WorkItem, ...]
+
+
+def backend_spec(experiment: Experiment, variant: VariantSection) -> BackendSpec:
+    """How to build a variant's backend: plain data, so it can be built in another process."""
+    settings = experiment.experiment
+    return BackendSpec(variant.backend, variant.model, variant.quant, settings.seed, variant.options, settings.top_logprobs)
 
 
 def build_request(experiment: Experiment, sample: Sample, seed: int) -> GenerationRequest:

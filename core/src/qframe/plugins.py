@@ -86,6 +86,7 @@ class PluginHost:
     ) -> None:
         """Load every entry point of the ``qframe`` group (or the ones given) and register them."""
         disabled = disabled_from_env() if disabled is None else disabled
+        self._add_builtins()
         if entry_points is None:
             entry_points = metadata.entry_points(group=hookspecs.PROJECT)
         for entry_point in entry_points:
@@ -98,6 +99,13 @@ class PluginHost:
                 self.failures.append(PluginFailure(entry_point.name, dist_name, _one_line(exc)))
                 continue
             self.add_plugin(module, entry_point.name, dist_name, version)
+
+    def _add_builtins(self) -> None:
+        """Core's own registrations (the in-process executor), registered like any plugin."""
+        if "qframe" not in self.plugins:
+            from qframe import __version__, executors
+
+            self.add_plugin(executors, "qframe", "qframe", __version__)
 
     def add_plugin(self, module: ModuleType, name: str, distribution: str, version: str) -> None:
         """Register one plugin module and collect its registrations (also used by tests)."""

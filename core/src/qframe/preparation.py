@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import attrs
 
 from qframe.config import Experiment, JudgeSection
+from qframe.plan import backend_spec
 from qframe.plugins import PluginHost
 from qframe.protocols import BackendSpec, Requirements, Sample
 
@@ -64,17 +65,12 @@ def requirements_of(experiment: Experiment, tasks: TaskSet) -> Requirements:
 
 async def preflight(experiment: Experiment, host: PluginHost, tasks: TaskSet) -> None:
     """Ask every variant's backend and every judge's model backend to check its model."""
-    settings = experiment.experiment
     checks: list[tuple[BackendSpec, Requirements]] = [
-        (
-            BackendSpec(variant.backend, variant.model, variant.quant, settings.seed, variant.options, settings.top_logprobs),
-            requirements_of(experiment, tasks),
-        )
-        for variant in experiment.resolved_variants()
+        (backend_spec(experiment, variant), requirements_of(experiment, tasks)) for variant in experiment.resolved_variants()
     ]
     for section in experiment.judges.values():
         if section.backend is not None and section.model is not None:
-            checks.append((BackendSpec(section.backend, section.model, seed=settings.seed), Requirements()))
+            checks.append((BackendSpec(section.backend, section.model, seed=experiment.experiment.seed), Requirements()))
     for spec, requirements in checks:
         backend = host.get("backends", spec.backend).factory(spec)
         check = getattr(backend, "preflight", None)

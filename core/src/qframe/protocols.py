@@ -16,6 +16,10 @@ import attrs
 if TYPE_CHECKING:
     import pyarrow
 
+    from qframe.config import ExecutorSection
+    from qframe.executors import GenerationJob
+    from qframe.runner import StageResult
+
 
 # --------------------------------------------------------------------------------------------
 # Items and backend calls
@@ -382,3 +386,20 @@ class RunStore(Protocol):
 
 
 StoreFactory = Callable[[Path], RunStore]
+
+
+@runtime_checkable
+class Executor(Protocol):
+    """Runs the generation stage of a run: in this process, or fanned out over a cluster.
+
+    ``run`` must hand every row to ``job.sink`` and ``job.progress`` on the driver (the run
+    store's single writer), call ``job.record_model`` once per variant it opens, and leave no
+    item of ``job.units`` without a row unless it is cancelled or raises.
+    """
+
+    name: str
+
+    async def run(self, job: GenerationJob) -> StageResult: ...
+
+
+ExecutorFactory = Callable[["ExecutorSection"], Executor]

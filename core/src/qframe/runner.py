@@ -8,7 +8,9 @@
   backoff and jitter, ``retry.attempts`` times in all; an item that still fails is stored with
   its error, never dropped.
 - Rows are buffered and flushed every ``store.flush_rows`` rows or ``store.flush_interval_s``
-  seconds, and always before returning or on cancellation (Ctrl-C).
+  seconds, and always before returning or on cancellation (Ctrl-C). A buffered row leaves the
+  buffer only once the store has written it; a failed write (disk full) stops the stage with
+  :class:`qframe.errors.StoreWriteError` and cancels the calls still in flight.
 """
 
 from __future__ import annotations
@@ -46,10 +48,17 @@ class RowSink:
         if len(self._rows) >= self.flush_rows or time.monotonic() - self._last_flush >= self.flush_interval_s:
             self.flush()
 
+    @property
+    def pending(self) -> int:
+        """Rows buffered but not yet written."""
+        return len(self._rows)
+
     def flush(self) -> None:
-        rows, self._rows = self._rows, []
+        """Write the buffered rows; on failure they stay buffered and the store's error is raised."""
         self._last_flush = time.monotonic()
-        self.store.append(self.table, rows)
+        if self._rows:
+            self.store.append(self.table, self._rows)
+            self._rows = []
 
 
 @attrs.define
@@ -95,13 +104,15 @@ class GenerationStage:
                     backend = await self._open(variant, unit.items[0])
                     open_backends[variant.id] = backend
                 self.progress.describe(f"{variant.id}")
-                await asyncio.gather(*(self._execute(item, backend) for item in unit.items))
+                await gather_or_cancel([self._execute(item, backend) for item in unit.items])
                 if last_unit[variant.id] == index:
                     await open_backends.pop(variant.id).close()
         finally:
-            self.sink.flush()
-            for backend in open_backends.values():
-                await backend.close()
+            try:
+                self.sink.flush()
+            finally:
+                for backend in open_backends.values():
+                    await backend.close()
         return self.result
 
     async def _open(self, variant: VariantSection, first: WorkItem) -> Backend:
@@ -136,16 +147,17 @@ class GenerationStage:
                     outcome = await asyncio.wait_for(self._call(item, backend), self.experiment.experiment.timeout_s)
                     wall_ms = (time.perf_counter() - started) * 1000
                 row = self._row(item, outcome, wall_ms, attempt + 1)
-                self._record(row)
-                return
             except TRANSIENT as exc:
                 error = _describe(exc, self.experiment.experiment.timeout_s)
                 if attempt + 1 < policy.attempts:
                     await asyncio.sleep(backoff_delay(attempt, policy, self._rng))
+                continue
             except Exception as exc:  # a permanent failure is stored with the item, not raised
                 error = _describe(exc, self.experiment.experiment.timeout_s)
                 break
-        self._record(self._base_row(item) | {"error": error, "attempts": attempt + 1})
+            self._record(row)  # outside the try: a store failure stops the run, it is no item error
+            return
+        self._record(base_row(item, self.experiment.experiment.seed) | {"error": error, "attempts": attempt + 1})
 
     def _record(self, row: dict[str, Any]) -> None:
         failed = row.get("error") is not None
@@ -154,27 +166,41 @@ class GenerationStage:
         self.sink.add(row)
         self.progress.advance(row.get("completion_tokens") or 0, failed)
 
-    def _base_row(self, item: WorkItem) -> dict[str, Any]:
-        return {
-            "variant": item.variant.id,
-            "task": item.task,
-            "sample_id": item.sample.id,
-            "repetition": item.repetition,
-            "seed": item.seed(self.experiment.experiment.seed),
-            "model": item.variant.model,
-            "quant": item.variant.quant,
-            "mode": item.mode,
-            "group": item.sample.group,
-            "category": item.sample.metadata.get("category"),
-            "prompt": item.sample.context if item.mode == "loglikelihood" else item.sample.prompt,
-            "completed_at": time.time(),
-        }
-
     def _row(self, item: WorkItem, outcome: GenerationResult | list[float], wall_ms: float, attempts: int) -> dict[str, Any]:
-        row = self._base_row(item) | {"wall_ms": wall_ms, "attempts": attempts, "error": None}
+        row = base_row(item, self.experiment.experiment.seed) | {"wall_ms": wall_ms, "attempts": attempts, "error": None}
         if isinstance(outcome, GenerationResult):
             return row | _generation_columns(outcome)
         return row | _choice_columns(item, outcome)
+
+
+def base_row(item: WorkItem, experiment_seed: int) -> dict[str, Any]:
+    """The columns of a generations row that come from the item alone (a failed item has only these)."""
+    return {
+        "variant": item.variant.id,
+        "task": item.task,
+        "sample_id": item.sample.id,
+        "repetition": item.repetition,
+        "seed": item.seed(experiment_seed),
+        "model": item.variant.model,
+        "quant": item.variant.quant,
+        "mode": item.mode,
+        "group": item.sample.group,
+        "category": item.sample.metadata.get("category"),
+        "prompt": item.sample.context if item.mode == "loglikelihood" else item.sample.prompt,
+        "completed_at": time.time(),
+    }
+
+
+async def gather_or_cancel(calls: Sequence[Any]) -> list[Any]:
+    """Await every call; when one raises, cancel the others (and wait for them) before re-raising."""
+    tasks = [asyncio.ensure_future(call) for call in calls]
+    try:
+        return await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 def _generation_columns(result: GenerationResult) -> dict[str, Any]:

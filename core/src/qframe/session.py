@@ -1,19 +1,22 @@
 """One run from start to report: manifest, generation, fidelity, scoring, judging, analysis, reports.
 
 ``new_session`` starts a run directory from an experiment; ``open_session`` reopens one from its
-manifest (for resume, rescore, rejudge and report). ``execute`` runs whatever is missing; the
-exit code is 0 when every item succeeded, 1 while stored errors remain, 130 when interrupted.
+manifest (for resume, rescore, rejudge and report). ``execute`` runs whatever is missing, as the
+run's only writer (:mod:`qframe.writer`); the exit code is 0 when every item succeeded, 1 while
+stored errors remain, 130 when interrupted by Ctrl-C (SIGINT) and 143 by SIGTERM. A store that
+cannot write stops the run with :class:`StoreWriteError` (exit 1), everything written before intact.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import platform
 import signal
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -31,19 +34,20 @@ from qframe.config import (
     structure_experiment,
     unstructure_experiment,
 )
-from qframe.errors import RunStateError
+from qframe.errors import RunStateError, StoreWriteError
 from qframe.fidelity.stage import run_fidelity
-from qframe.plan import expand_items, schedule
+from qframe.plan import backend_spec, expand_items, schedule
 from qframe.plugins import PluginHost
 from qframe.preparation import TaskSet, load_task_set
 from qframe.progress import RunProgress
 from qframe.protocols import Backend, BackendSpec, ModelInfo, RunStore, Sample
 from qframe.records import key_of
-from qframe.runner import GenerationStage, RowSink
+from qframe.executors import GenerationJob
+from qframe.runner import RowSink
 from qframe.stages import make_judge, metrics_by_task, run_judging, run_scoring, scoring_items
 
 MANIFEST = "manifest.json"
-EXIT_OK, EXIT_ERRORS, EXIT_INTERRUPTED = 0, 1, 130
+EXIT_OK, EXIT_ERRORS, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 130, 143
 
 
 @attrs.define
@@ -66,10 +70,7 @@ class Session:
         return self.host.get("backends", spec.backend).factory(spec)
 
     def variant_backend(self, variant: VariantSection) -> Backend:
-        settings = self.experiment.experiment
-        return self.backend_for(
-            BackendSpec(variant.backend, variant.model, variant.quant, settings.seed, variant.options, settings.top_logprobs)
-        )
+        return self.backend_for(backend_spec(self.experiment, variant))
 
 
 @attrs.define
@@ -127,8 +128,15 @@ def open_session(run_dir: Path, host: PluginHost) -> Session:
     except (json.JSONDecodeError, KeyError) as exc:
         raise RunStateError(f"{manifest_file}: unreadable manifest ({type(exc).__name__}: {exc})") from None
     store = host.get("stores", manifest.get("store", "arrow"), where="manifest store").factory(Path(run_dir))
-    manifest["plugins"] = host.versions()
     return Session(experiment, host, store, manifest)
+
+
+def use_executor(session: Session, name: str) -> None:
+    """Run this session's missing items on executor ``name`` (where items run is not part of
+    what they are: the stored config and its hash stay; placements record where each ran)."""
+    section = attrs.evolve(session.experiment.executor, name=name)
+    session.host.get("executors", name, where="--executor").factory(section)
+    session.experiment.executor = section
 
 
 def load_tasks(session: Session) -> tuple[dict[str, list[Sample]], dict[str, str], dict[str, tuple[str, ...]]]:
@@ -138,43 +146,67 @@ def load_tasks(session: Session) -> tuple[dict[str, list[Sample]], dict[str, str
     return session.tasks.samples, session.tasks.modes, session.tasks.default_metrics
 
 
-async def _check_digests(session: Session, variants: Sequence[VariantSection]) -> None:
-    """Refuse to continue a run whose model weights changed since they were recorded."""
-    for variant in variants:
-        recorded = session.manifest["variants"].get(variant.id, {}).get("digest")
-        if not recorded:
-            continue
-        backend = session.variant_backend(variant)
-        info = await backend.open()
-        await backend.close()
-        if info.digest != recorded:
-            raise RunStateError(
-                f"variant {variant.id!r}: model digest changed since the run started "
-                f"(recorded {recorded[:12]}, now {info.digest[:12]}); start a new run instead of resuming"
-            )
+def _record_model(session: Session, variant: VariantSection, info: ModelInfo, placement: Mapping[str, Any]) -> None:
+    """Write a variant's model facts and placement; refuse weights that changed since they were recorded.
 
-
-def _record_model(session: Session, variant: VariantSection, info: ModelInfo) -> None:
+    Checked when the variant's backend opens, wherever the executor runs it, before any of its
+    items: a resumed run never mixes rows of two different models under one variant.
+    """
     entry = session.manifest["variants"].setdefault(variant.id, {})
+    recorded = entry.get("digest")
+    if recorded and info.digest != recorded:
+        raise RunStateError(
+            f"variant {variant.id!r}: model digest changed since the run started "
+            f"(recorded {recorded[:12]}, now {info.digest[:12]}); start a new run instead of resuming"
+        )
     entry |= attrs.asdict(info)
+    entry["placement"] = dict(placement)
+    placements = entry.setdefault("placements", [])
+    if dict(placement) not in placements:
+        placements.append(dict(placement))
     session.save()
 
 
 async def execute(session: Session, progress: bool = True) -> Outcome:
     """Run every missing item, then score, judge, analyse and report. Safe to call again."""
+    from qframe.writer import writing
+
     loop = asyncio.get_running_loop()
     main = asyncio.current_task()
+    received: list[signal.Signals] = []
+
+    def stop(sig: signal.Signals) -> None:
+        received.append(sig)
+        main.cancel()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, main.cancel)
+        loop.add_signal_handler(sig, stop, sig)
     try:
-        return await _execute(session, progress)
-    except asyncio.CancelledError:
-        session.manifest["status"] = "interrupted"
-        session.save()
-        return Outcome(EXIT_INTERRUPTED, 0, 0, [])
+        with writing(session, "resume" if session.manifest.get("history") else "run"):
+            try:
+                return await _execute(session, progress)
+            except asyncio.CancelledError:
+                session.manifest["status"] = "interrupted"
+                session.save()
+                code = EXIT_TERMINATED if signal.SIGTERM in received else EXIT_INTERRUPTED
+                return Outcome(code, 0, 0, [])
+            except StoreWriteError as exc:
+                _save_failed(session)
+                raise StoreWriteError(
+                    f"{exc}; the run stopped, rows written before are intact; "
+                    f"free space and continue with: qframe resume {session.path}"
+                ) from None
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+
+
+def _save_failed(session: Session) -> None:
+    session.manifest["status"] = "failed"
+    try:
+        session.save()
+    except StoreWriteError:
+        pass  # the manifest stays "running"; resume works from either status
 
 
 async def _execute(session: Session, progress: bool) -> Outcome:
@@ -183,17 +215,17 @@ async def _execute(session: Session, progress: bool) -> Outcome:
     done = {key_of(row) for row in session.store.read("generations").to_pylist() if row["error"] is None}
     variants = experiment.resolved_variants()
     items = expand_items(experiment, samples, modes, skip=done)
-    pending = {item.variant.id for item in items}
-    await _check_digests(session, [v for v in variants if v.id in pending])
     units = schedule(items, variants, experiment.schedule.mode, experiment.schedule.block_size)
     session.manifest["status"] = "running"
     session.save()
     sink = RowSink(session.store, "generations", experiment.store.flush_rows, experiment.store.flush_interval_s)
+    executor = session.host.get("executors", experiment.executor.name, where="executor.name").factory(experiment.executor)
     with RunProgress(len(items), enabled=progress) as bar:
-        stage = GenerationStage(
-            experiment, session.variant_backend, sink, bar, lambda v, info: _record_model(session, v, info)
-        )
-        result = await stage.run(units)
+        record = functools.partial(_record_model, session)
+        try:
+            result = await executor.run(GenerationJob(experiment, units, sink, bar, session.variant_backend, record))
+        finally:
+            sink.flush()  # whatever the executor: rows it handed over are written, even on Ctrl-C
     generations = session.store.read("generations").to_pylist()
     scored = scoring_items(experiment, samples, generations)
     fidelity = await run_fidelity(experiment, session.store, scored, session.variant_backend)

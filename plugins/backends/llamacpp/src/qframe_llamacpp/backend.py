@@ -8,14 +8,21 @@ against the new one (measured: generation twice as slow). The model keeps per-po
 the experiment asks for top-k log-probabilities (``BackendSpec.top_logprobs``); a request that
 asks for them anyway reloads it once with them. ``teacher_force`` (the fidelity stage's
 capability) works either way: it asks llama.cpp for the logits of the scored rows only.
+
+Cancellation (Ctrl-C, SIGTERM) never waits long for llama.cpp: a cancelled generation is told to
+stop at its next token, ``close`` waits at most :data:`CLOSE_WAIT_S` for the call in flight, and
+the thread is a daemon, so the process exits even while a native call (a long prompt pass) runs.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import functools
+import queue
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future
 from pathlib import Path
 from typing import Any
 
@@ -31,13 +38,64 @@ from qframe.protocols import (
 )
 
 
+CLOSE_WAIT_S = 2.0
+"""How long ``close`` waits for an in-flight llama.cpp call before leaving the model to be freed
+when that call returns."""
+
+
+class DaemonThreadExecutor(Executor):
+    """Runs submitted calls one after another on one daemon thread.
+
+    Written by hand because ``ThreadPoolExecutor`` joins its (non-daemon) workers at interpreter
+    exit, so a process told to stop would wait for a native call that cannot be interrupted.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Future, Callable[[], Any]] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._work, name=name, daemon=True)
+        self._thread.start()
+        atexit.register(self.stop, CLOSE_WAIT_S)
+
+    def stop(self, wait_s: float) -> None:
+        """Let the thread end after the calls queued so far, waiting at most ``wait_s``.
+
+        Called at interpreter exit: a thread that has ended has released llama.cpp's per-thread
+        state (its OpenMP team), which the native library's exit handlers otherwise trip over.
+        """
+        self._jobs.put(None)
+        self._thread.join(wait_s)
+
+    def submit(self, function: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        future: Future = Future()
+        self._jobs.put((future, functools.partial(function, *args, **kwargs)))
+        return future
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            future, call = job
+            if not future.set_running_or_notify_cancel():
+                continue  # cancelled before it started
+            try:
+                result = call()
+            except BaseException as exc:  # handed to the awaiting coroutine
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
+
+
 @functools.cache
-def _llama_thread() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="llama.cpp")
+def _llama_thread() -> DaemonThreadExecutor:
+    return DaemonThreadExecutor("llama.cpp")
 
 
-async def _on_llama_thread(function: Callable[..., Any], *args: Any) -> Any:
-    return await asyncio.get_running_loop().run_in_executor(_llama_thread(), functools.partial(function, *args))
+async def _on_llama_thread(function: Callable[..., Any], *args: Any, abort: threading.Event | None = None) -> Any:
+    """Run ``function`` on the llama.cpp thread; if the caller is cancelled, set ``abort``."""
+    try:
+        return await asyncio.get_running_loop().run_in_executor(_llama_thread(), functools.partial(function, *args))
+    except asyncio.CancelledError:
+        if abort is not None:
+            abort.set()
+        raise
 
 
 class LlamaCppBackend:
@@ -130,6 +188,7 @@ class LlamaCppBackend:
     async def generate(self, request: GenerationRequest) -> GenerationResult:
         async with self._lock:
             engine = await self._engine_for(request)
+            abort = threading.Event()
             result = await _on_llama_thread(
                 engine.generate,
                 _prompt(request.prompt, request.system, request.chat),
@@ -138,6 +197,8 @@ class LlamaCppBackend:
                 list(request.stop),
                 request.top_logprobs or None,
                 request.chat,
+                abort,
+                abort=abort,
             )
         return GenerationResult(
             text=result.text,
@@ -187,9 +248,14 @@ class LlamaCppBackend:
                 raise BackendError(str(exc)) from None
 
     async def close(self) -> None:
+        """Free the model; waits at most :data:`CLOSE_WAIT_S` behind a call still in flight."""
         if self._engine is not None:
             engine, self._engine = self._engine, None
-            await _on_llama_thread(engine.close)
+            closing = asyncio.ensure_future(_on_llama_thread(engine.close))
+            try:
+                await asyncio.wait_for(asyncio.shield(closing), CLOSE_WAIT_S)
+            except TimeoutError:
+                pass  # the queued close runs when the in-flight call returns
 
 
 def _prompt(prompt: str, system: str | None, chat: bool) -> Any:

@@ -11,6 +11,7 @@ prompt prefix from the previous call, making the timings depend on call order.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Self
@@ -25,6 +26,10 @@ SAMPLING_OPTIONS: dict[str, float] = {"top_k": 40, "top_p": 0.95, "min_p": 0.05,
 At temperature 0 sampling is greedy and these have no effect."""
 
 Messages = Sequence[Mapping[str, str]]
+
+
+class GenerationAborted(Exception):
+    """A generation stopped because its ``abort`` event was set (its caller was cancelled)."""
 
 
 @attrs.frozen
@@ -90,6 +95,8 @@ class LlamaEngine:
         )
         self._forcer = TeacherForcer(self._llm)
         self._end_tokens: list[int] | None = None
+        self._abort: threading.Event | None = None
+        self._watch_for_abort()
         if logits_all:
             self._reserve_output_rows()
 
@@ -107,8 +114,13 @@ class LlamaEngine:
         stop: Sequence[str] | None = None,
         top_logprobs: int | None = None,
         chat: bool = True,
+        abort: threading.Event | None = None,
     ) -> EngineGeneration:
         """Generate up to ``max_tokens`` tokens, greedily at temperature 0.
+
+        Setting ``abort`` (from another thread) ends the generation before its next model
+        evaluation with :class:`GenerationAborted`: how a cancelled run stops without waiting
+        for ``max_tokens``.
 
         With ``chat`` the prompt (a string becomes one user message) is rendered by the GGUF's
         chat template; otherwise the string is continued as plain text. llama-cpp-python does
@@ -128,14 +140,11 @@ class LlamaEngine:
         options: dict[str, Any] = dict(
             SAMPLING_OPTIONS, max_tokens=max_tokens, temperature=temperature, stop=list(stop or []), seed=self.seed
         )
-        if chat:
-            response = self._llm.create_chat_completion(_messages(prompt_or_messages), **options)
-            choice = response["choices"][0]
-            text = choice["message"]["content"] or ""
-        else:
-            response = self._llm.create_completion(prompt_or_messages, **options)
-            choice = response["choices"][0]
-            text = choice["text"]
+        self._abort = abort
+        try:
+            response, choice, text = self._complete(prompt_or_messages, chat, options)
+        finally:
+            self._abort = None
         perf = llama_cpp.llama_perf_context(self._llm.ctx)
         usage = response["usage"]
         return EngineGeneration(
@@ -155,6 +164,16 @@ class LlamaEngine:
                 else None
             ),
         )
+
+    def _complete(self, prompt_or_messages: str | Messages, chat: bool, options: dict[str, Any]) -> tuple[Any, Any, str]:
+        """llama-cpp-python's response, its first choice and the generated text."""
+        if chat:
+            response = self._llm.create_chat_completion(_messages(prompt_or_messages), **options)
+            choice = response["choices"][0]
+            return response, choice, choice["message"]["content"] or ""
+        response = self._llm.create_completion(prompt_or_messages, **options)
+        choice = response["choices"][0]
+        return response, choice, choice["text"]
 
     def _generated_top_logprobs(self, n_prompt: int, n_generated: int, k: int) -> list[dict[str, float]]:
         """Top-``k`` tokens and log-probabilities of the distribution behind each generated token.
@@ -284,6 +303,22 @@ class LlamaEngine:
             "llama_cpp_python": llama_cpp.__version__,
             "system_info": llama_cpp.llama_print_system_info().decode("utf-8", errors="replace").strip(),
         }
+
+    def _watch_for_abort(self) -> None:
+        """Check the current generation's ``abort`` event before every model evaluation.
+
+        llama-cpp-python's generation loop (chat or plain) calls ``Llama.eval`` once for the
+        prompt and once per generated token, and its chat API takes no stopping criteria, so the
+        check wraps ``eval`` on this instance: one Python call per token.
+        """
+        evaluate = self._llm.eval
+
+        def eval_unless_aborted(tokens: Sequence[int]) -> None:
+            if self._abort is not None and self._abort.is_set():
+                raise GenerationAborted("generation aborted")
+            evaluate(tokens)
+
+        self._llm.eval = eval_unless_aborted
 
     def _reserve_output_rows(self) -> None:
         """Decode one full batch with every row's logits requested, once, at load.

@@ -300,10 +300,20 @@ def provenance(analysis: Analysis) -> str:
              "- Plugins: " + ", ".join(f"{name} {version}" for name, version in sorted(manifest.get("plugins", {}).items())),
              ""]
     rows = [{"variant": vid} | facts for vid, facts in manifest.get("variants", {}).items()]
+    hardware = sorted({row["placement"]["hardware"] for row in rows if row.get("placement", {}).get("hardware")})
+    if len(hardware) > 1:
+        lines.insert(-1, f"- **Variants ran on different hardware** ({'; '.join(hardware)}): speed figures compare "
+                         "only between variants that ran on the same hardware (column Ran on).")
     lines.append(render(rows, [("Variant", text("variant")), ("Model", text("model")), ("Quant", text("quant")),
                                ("Engine", text("engine")), ("SHA-256", lambda r: number(r.get("digest"))[:16]),
-                               ("Size (bytes)", field("size_bytes", "d"))]))
+                               ("Size (bytes)", field("size_bytes", "d")), ("Ran on", _ran_on)]))
     return "\n".join(lines)
+
+
+def _ran_on(row: dict) -> str:
+    placement = row.get("placement") or {}
+    node = placement.get("node_id") or placement.get("hostname")
+    return f"{placement['hardware']} ({str(node)[:12]})" if placement.get("hardware") else MISSING
 
 
 SECTIONS = (decision_matrix, recommendations, benchmarks, generation, output_health, safety, judges, fidelity, performance,

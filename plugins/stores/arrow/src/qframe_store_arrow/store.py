@@ -1,12 +1,17 @@
 """A run directory: ``manifest.json`` and one folder of Parquet parts per table.
 
-Each :meth:`ArrowRunStore.append` writes one new part file under a temporary name and renames
-it into place, so a killed process leaves whole parts only. Reading concatenates the parts in
-write order and keeps, for every key, the row written last (a retried item replaces its error).
+Each :meth:`ArrowRunStore.append` writes one new part file under a temporary name, syncs it to
+disk and links it into place under a name no other part has, so a killed process leaves whole
+parts only and two writers can never overwrite each other's parts. A write that fails (disk full,
+permission) removes its temporary file and raises :class:`StoreWriteError`; the caller keeps the
+rows. Part numbers are zero-padded to 12 digits and sorted as numbers, so order never depends on
+how names sort as text. Reading concatenates the parts in write order and keeps, for every key,
+the row written last (a retried item replaces its error).
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -19,11 +24,12 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from qframe.errors import RunStateError
+from qframe.errors import RunStateError, StoreWriteError
 from qframe.records import TABLE_KEYS, TABLES, schema
 
 MANIFEST = "manifest.json"
 _PART = re.compile(r"^part-(\d{6,})\.parquet$")
+PART_DIGITS = 12
 
 
 class ArrowRunStore:
@@ -59,12 +65,23 @@ class ArrowRunStore:
         if not rows:
             return
         data = pa.Table.from_pylist(list(rows), schema=schema(table))
-        index = self._next_part[table]
-        self._next_part[table] = index + 1
-        final = self.path / table / f"part-{index:06d}.parquet"
-        temporary = final.with_name(f".{final.name}.tmp")
-        pq.write_table(data, temporary, compression="zstd")
-        os.replace(temporary, final)
+        folder = self.path / table
+        temporary = folder / f".part-{os.getpid()}-{id(data):x}.parquet.tmp"
+        try:
+            _write_synced(data, temporary)
+            self._next_part[table] = _link_as_new_part(temporary, folder, self._next_part[table]) + 1
+            _sync_directory(folder)
+        except OSError as exc:
+            raise StoreWriteError(
+                f"{folder}: cannot write {len(rows)} rows: {exc.strerror or exc}"
+            ) from None
+        finally:
+            temporary.unlink(missing_ok=True)
+
+    def positions(self) -> dict[str, int]:
+        """The number the next part of each table will get: rows written from now on are in parts
+        numbered at least this (the manifest's history uses it to tell which versions wrote what)."""
+        return {table: max(self._next_part[table], self._last_part(table) + 1) for table in TABLES}
 
     def read(self, table: str) -> pa.Table:
         parts = self._parts(table)
@@ -77,11 +94,59 @@ class ArrowRunStore:
         if table not in TABLES:
             raise ValueError(f"unknown table {table!r}; tables: {', '.join(TABLES)}")
         folder = self.path / table
-        return sorted(p for p in folder.iterdir() if _PART.match(p.name)) if folder.exists() else []
+        if not folder.exists():
+            return []
+        return sorted((p for p in folder.iterdir() if _PART.match(p.name)), key=_part_number)
 
     def _last_part(self, table: str) -> int:
         parts = self._parts(table)
-        return int(_PART.match(parts[-1].name).group(1)) if parts else -1
+        return _part_number(parts[-1]) if parts else -1
+
+
+def _part_number(path: Path) -> int:
+    return int(_PART.match(path.name).group(1))
+
+
+def _write_synced(data: pa.Table, path: Path) -> None:
+    with open(path, "wb") as handle:
+        pq.write_table(data, handle, compression="zstd")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _link_as_new_part(temporary: Path, folder: Path, number: int) -> int:
+    """Give ``temporary`` the first free part name from ``number`` on and return its number.
+
+    ``os.link`` fails when the name exists, so a part written by another process (or an earlier
+    one this process did not see) is never replaced.
+    """
+    while True:
+        final = folder / f"part-{number:0{PART_DIGITS}d}.parquet"
+        try:
+            os.link(temporary, final)
+            return number
+        except FileExistsError:
+            number += 1
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP):
+                raise
+            # A file system without hard links: claim the name exclusively, then replace it.
+            try:
+                os.close(os.open(final, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            except FileExistsError:
+                number += 1
+                continue
+            os.replace(temporary, final)
+            return number
+
+
+def _sync_directory(folder: Path) -> None:
+    """Make a new directory entry durable (a renamed or linked file survives a power cut)."""
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _latest_per_key(data: pa.Table, keys: tuple[str, ...]) -> pa.Table:
@@ -95,6 +160,13 @@ def _latest_per_key(data: pa.Table, keys: tuple[str, ...]) -> pa.Table:
 
 
 def _atomic_write(path: Path, payload: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_bytes(payload)
-    os.replace(temporary, path)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise StoreWriteError(f"{path}: cannot write: {exc.strerror or exc}") from None
