@@ -12,3 +12,17 @@ def qframe_register_metrics(register) -> None:
 
     register("bertscore", BERTScoreMetric, "BERTScore F1 against the reference (bert-score; local model)")
     register("coherence", CoherenceMetric, "SemScore: cosine of sentence embeddings of output and reference")
+    _register_truthfulness(register)
+
+
+def _register_truthfulness(register) -> None:
+    from qframe.references import CONTRAST_PARTS
+    from qframe_metrics_semantic.truthfulness import SIMILARITY, EmbeddingContrastMetric
+
+    descriptions = {
+        "max": "truthfulness: embedding cosine to the closest true reference",
+        "diff": "truthfulness: embedding cosine to the closest true minus to the closest false reference",
+        "acc": "truthfulness: 1 if the embedding is closer to a true reference than to every false one",
+    }
+    for part in CONTRAST_PARTS:
+        register(f"{SIMILARITY}_{part}", lambda options, part=part: EmbeddingContrastMetric(options, part), descriptions[part])

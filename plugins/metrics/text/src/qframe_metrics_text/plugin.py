@@ -13,6 +13,12 @@ DESCRIPTIONS = {
     "repetition": "unique 4-grams / all 4-grams of the output",
     "accuracy_raw": "multiple choice: the whole output is the right label",
     "accuracy_rescored": "multiple choice: the right label read by the rescoring patterns",
+    "bleu_max": "truthfulness: sentence BLEU to the closest true reference",
+    "bleu_diff": "truthfulness: BLEU to the closest true minus to the closest false reference",
+    "bleu_acc": "truthfulness: 1 if BLEU is higher to a true reference than to every false one",
+    "rouge_l_max": "truthfulness: ROUGE-L to the closest true reference",
+    "rouge_l_diff": "truthfulness: ROUGE-L to the closest true minus to the closest false reference",
+    "rouge_l_acc": "truthfulness: 1 if ROUGE-L is higher to a true reference than to every false one",
 }
 
 

@@ -100,7 +100,38 @@ def safety(analysis: Analysis) -> str:
     rows = [c for c in cells if rate_keys and any(c.get(k) is not None for k in rate_keys)]
     floor = next((c.get("conservative_floor") for c in cells if c.get("conservative_floor")), None)
     note = f"\nConservative floor (lowest precision safe across every model): **{floor}**\n" if floor else ""
-    return "## Safety and regimes\n\n" + render(rows, columns) + note
+    return "## Safety and regimes\n\n" + render(rows, columns) + note + truthfulness(analysis)
+
+
+def truthfulness(analysis: Analysis) -> str:
+    """Reference-based truthfulness rates per variant, the judge's beside them, and their agreement."""
+    summary = analysis.get("truthfulness") or {}
+    if not summary.get("rates"):
+        return ""
+    quant = {cell["variant"]: cell.get("quant") for cell in _cells(analysis)}
+    rates = [row | {"quant": quant.get(row["variant"])} for row in summary["rates"]]
+    parts = [
+        "\n### Truthfulness\n",
+        "Share of answers closer to a true reference than to every false one (`*_acc`, no judge model), "
+        "with the paired change against the baseline (McNemar, Holm) and the LLM judge's truthful rate "
+        "on the same answers where one is configured.\n",
+        render(rates, [
+            *VARIANT, ("Task", text("task")), ("Reference metric", text("metric")), ("N", field("n", "d")),
+            ("Truthful rate", field("rate")), ("Δ (pp)", field("delta_pp", ".1f", sign=True)),
+            ("Δ CI (pp)", lambda r: MISSING if r.get("ci_low_pp") is None
+             else f"[{number(r['ci_low_pp'], '+.1f')}, {number(r['ci_high_pp'], '+.1f')}]"),
+            ("p (Holm)", field("p_holm", ".3g")), ("Judge", text("judge")), ("Judge rate", field("judge_rate")),
+            ("Judge Δ (pp)", field("judge_delta_pp", ".1f", sign=True)),
+        ]),
+    ]
+    if summary.get("agreement"):
+        parts += ["\nAgreement of each reference metric with the judge (all variants' items):\n", render(
+            summary["agreement"],
+            [("Reference metric", text("metric")), ("Judge", text("judge")), ("Items", field("items", "d")),
+             ("Agreement", field("agreement")), ("Cohen's κ", field("kappa")),
+             ("κ CI", lambda r: f"[{number(r.get('low'))}, {number(r.get('high'))}]")],
+        )]
+    return "\n".join(parts)
 
 
 def judges(analysis: Analysis) -> str:
