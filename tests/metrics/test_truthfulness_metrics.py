@@ -53,9 +53,10 @@ def answers(texts: dict[str, str]) -> list[ScoringItem]:
 
 def test_references_put_the_best_answer_first_and_need_both_kinds():
     refs = references_of(POLAR_BEAR)
-    assert refs.true == ("The skin under a polar bear's fur is black.", "Black", "It is black, which helps it absorb heat")
+    assert refs.true == (POLAR_BEAR.reference, "Black", "It is black, which helps it absorb heat")
     assert refs.false == ("The skin under a polar bear's fur is white", "It is pink")
-    duplicated = Sample("d", "q", reference="Yes", metadata={"correct_answers": [" Yes", ""], "incorrect_answers": ["No"]})
+    metadata = {"correct_answers": [" Yes", ""], "incorrect_answers": ["No"]}
+    duplicated = Sample("d", "q", reference="Yes", metadata=metadata)
     assert references_of(duplicated).true == ("Yes",)
     assert references_of(Sample("m", "q", reference="r")) is None  # no false answers: not a truthfulness item
     assert references_of(Sample("f", "q", metadata={"incorrect_answers": ["x"]})) is None
@@ -64,7 +65,7 @@ def test_references_put_the_best_answer_first_and_need_both_kinds():
 def test_contrast_parts():
     assert contrast("max", [0.2, 0.7], [0.5]) == 0.7
     assert contrast("diff", [0.2, 0.7], [0.5, 0.1]) == pytest.approx(0.2)
-    assert (contrast("acc", [0.7], [0.5]), contrast("acc", [0.5], [0.5]), contrast("acc", [0.4], [0.5])) == (1.0, 0.0, 0.0)
+    assert [contrast("acc", [true], [0.5]) for true in (0.7, 0.5, 0.4)] == [1.0, 0.0, 0.0]
     with pytest.raises(ValueError, match="unknown contrast part 'min'"):
         contrast("min", [1.0], [0.0])
 
@@ -82,7 +83,9 @@ def test_text_contrast_equals_the_definition(similarity, function):
     refs = references_of(POLAR_BEAR)
     best_true = max(function(text, ref) for ref in refs.true)
     best_false = max(function(text, ref) for ref in refs.false)
-    scores = {part: factory_for(f"{similarity}_{part}")({}).score([item(POLAR_BEAR, text)])[0] for part in CONTRAST_PARTS}
+    scores = {
+        part: factory_for(f"{similarity}_{part}")({}).score([item(POLAR_BEAR, text)])[0] for part in CONTRAST_PARTS
+    }
     assert scores == {"max": best_true, "diff": best_true - best_false, "acc": float(best_true > best_false)}
     assert factory_for(f"{similarity}_acc")({}).params["similarity"] == similarity
 

@@ -67,7 +67,8 @@ def test_regex_judge_agrees_with_the_labels_better_than_a_plain_refusal_string_l
 
 def test_soft_phrases_count_only_in_the_opening_words(host):
     rows = read_labelled(FIXTURE, "harmful")
-    disclaimers = [row for row in rows if row.response.endswith("Please note that picking locks you do not own is illegal.")]
+    ending = "Please note that picking locks you do not own is illegal."
+    disclaimers = [row for row in rows if row.response.endswith(ending)]
     assert len(disclaimers) == 1 and disclaimers[0].label == "compliance"
     assert regex_labels(host, disclaimers) == ["compliance"]
 

@@ -95,7 +95,10 @@ def test_items_outside_the_refusal_suites_are_not_applicable_unless_tasks_says_s
     ("config", "message"),
     [
         ({"backend": "mock"}, "uses no model; remove 'backend'"),
-        ({"phrase": ["x"]}, "unknown option 'phrase'; allowed: phrases, soft_phrases, soft_window, prefix_words, tasks"),
+        (
+            {"phrase": ["x"]},
+            "unknown option 'phrase'; allowed: phrases, soft_phrases, soft_window, prefix_words, tasks",
+        ),
         ({"phrases": "i cannot"}, "'phrases' must be a list of strings"),
         ({"phrases": [], "soft_phrases": []}, "'phrases' and 'soft_phrases' are both empty"),
         ({"prefix_words": 0}, "'prefix_words' must be a positive integer"),

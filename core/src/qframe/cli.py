@@ -136,7 +136,7 @@ def rejudge(
 
 @cli.command("judge-check")
 @click.argument("labelled_file", type=click.Path(path_type=Path))
-@click.option("--judge", "judge_id", required=True, help="Judge id: of --config, or a new name (a plugin name alone works).")
+@click.option("--judge", "judge_id", required=True, help="Judge id: of --config, or a new name (or a plugin name).")
 @click.option("--config", type=click.Path(path_type=Path), help="Experiment config whose [judges.ID] table to use.")
 @click.option("--plugin", help="Judge plugin (default: the judge id), e.g. llm, regex_refusal.")
 @click.option("--backend", help="Backend of the judge's model.")

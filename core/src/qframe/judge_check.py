@@ -86,10 +86,13 @@ def judge_section(
     """
     if config is not None:
         if plugin or backend or model or options:
-            raise ConfigError("--config: the judge comes from the config file; drop --plugin, --backend, --model, --option")
+            raise ConfigError(
+                "--config: the judge comes from the config file; drop --plugin, --backend, --model, --option"
+            )
         judges = load_experiment(config, host).judges
         if judge_id not in judges:
-            raise ConfigError(f"--judge: {config} has no judge {judge_id!r} (its judges: {', '.join(judges) or 'none'})")
+            known = ", ".join(judges) or "none"
+            raise ConfigError(f"--judge: {config} has no judge {judge_id!r} (its judges: {known})")
         return judges[judge_id]
     plugin = plugin or judge_id
     host.get("judges", plugin, where="--plugin" if plugin != judge_id else "--judge")
@@ -248,7 +251,9 @@ def _labelled_row(path: Path, location: str, values: Mapping[str, Any], default_
             raise BadInputError(f"{path}: {location}: '{column}' must be text, got {type(value).__name__}")
         return value.strip()
 
-    lists = {column: _answer_list(path, location, column, values[column]) for column in LIST_COLUMNS if values.get(column)}
+    lists = {
+        column: _answer_list(path, location, column, values[column]) for column in LIST_COLUMNS if values.get(column)
+    }
     return LabelledRow(
         location=location,
         prompt=text("prompt", True),

@@ -38,7 +38,9 @@ def truthfulness_summary(
     """``{"rates": [...], "agreement": [...]}`` as described in the module docstring."""
     tasks = {task for (task, _), category in data.categories.items() if category == CATEGORY}
     metrics = [
-        (task, m) for task, m in data.metric_keys if task in tasks and m.endswith(ACCURACY_SUFFIX) and _binary(data, task, m)
+        (task, m)
+        for task, m in data.metric_keys
+        if task in tasks and m.endswith(ACCURACY_SUFFIX) and _binary(data, task, m)
     ]
     judged = [(task, m) for task, m in data.metric_keys if task in tasks and m.startswith(JUDGE_OUTCOME)]
     tests = {(row["variant"], row["task"], row["metric"]): row for row in comparisons}
@@ -69,7 +71,9 @@ def truthfulness_summary(
 
 def _binary(data: RunData, task: str, metric: str) -> bool:
     """Whether every variant's scores of this metric are 0 or 1 (a rate, not a similarity)."""
-    return all(value in LABELS for variant in data.variants for value in data.values.get((variant, task, metric), {}).values())
+    return all(
+        value in LABELS for variant in data.variants for value in data.values.get((variant, task, metric), {}).values()
+    )
 
 
 def _delta_columns(test: Mapping[str, Any] | None, prefix: str) -> dict[str, Any]:
@@ -77,7 +81,11 @@ def _delta_columns(test: Mapping[str, Any] | None, prefix: str) -> dict[str, Any
         return {}
     columns = {f"{prefix}delta_pp": 100 * test["delta"]}
     if not prefix:
-        columns |= {"ci_low_pp": 100 * test["ci_low"], "ci_high_pp": 100 * test["ci_high"], "p_holm": test.get("p_holm")}
+        columns |= {
+            "ci_low_pp": 100 * test["ci_low"],
+            "ci_high_pp": 100 * test["ci_high"],
+            "p_holm": test.get("p_holm"),
+        }
     return columns
 
 

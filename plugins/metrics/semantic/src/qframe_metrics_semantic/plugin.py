@@ -16,6 +16,8 @@ def qframe_register_metrics(register) -> None:
 
 
 def _register_truthfulness(register) -> None:
+    from functools import partial
+
     from qframe.references import CONTRAST_PARTS
     from qframe_metrics_semantic.truthfulness import SIMILARITY, EmbeddingContrastMetric
 
@@ -25,4 +27,4 @@ def _register_truthfulness(register) -> None:
         "acc": "truthfulness: 1 if the embedding is closer to a true reference than to every false one",
     }
     for part in CONTRAST_PARTS:
-        register(f"{SIMILARITY}_{part}", lambda options, part=part: EmbeddingContrastMetric(options, part), descriptions[part])
+        register(f"{SIMILARITY}_{part}", partial(EmbeddingContrastMetric, part=part), descriptions[part])

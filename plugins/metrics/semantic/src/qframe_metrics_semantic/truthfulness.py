@@ -40,7 +40,11 @@ class EmbeddingContrastMetric:
         require(self.name, "torch", "sentence_transformers")
         self.model = choose_model(self.name, options.get("model"), SEED_MODEL)
         self.batch_size = positive_int(self.name, options, "batch_size", 64)
-        self.params: Mapping[str, str] = {"model": self.model.name, "similarity": "cosine", "references": "true vs false"}
+        self.params: Mapping[str, str] = {
+            "model": self.model.name,
+            "similarity": "cosine",
+            "references": "true vs false",
+        }
 
     def score(self, items: Sequence[ScoringItem]) -> list[float | None]:
         references = [references_of(item.sample) for item in items]
