@@ -58,8 +58,12 @@ def test_label_at_start(text: str) -> None:
     assert rescored_choice(text) == "B"
 
 
-def test_label_at_start_is_tried_before_answer_sentences() -> None:
-    assert rescored_choice("B) Ampere. The answer is C") == "B"
+def test_an_answer_statement_wins_over_a_leading_list_marker() -> None:
+    assert rescored_choice("B) Ampere. The answer is C") == "C"
+
+
+def test_a_negated_leading_marker_is_not_the_answer() -> None:
+    assert rescored_choice("(A) is wrong and (B) is right") == "B"
 
 
 @pytest.mark.parametrize(
@@ -139,7 +143,6 @@ def test_labelled_answer_negatives(text: str, expected: str | None) -> None:
     [
         ("I would pick C here", "C"),
         ("Probably **B**", "B"),
-        ("Options B and D both work", "B"),
         ("Between C, D", "C"),
     ],
 )
@@ -170,7 +173,6 @@ def test_first_standalone_label_negatives(text: str) -> None:
         ("Tricky!\nA careful reading points to B", "B"),
         ("A is correct.", "A"),
         ("A because it is the largest", "A"),
-        ("A and C are both true, A more so", "A"),
         ("I would pick A here", "A"),
         ("Choose A then", "A"),
         ("A cat sat on the mat", None),
@@ -189,3 +191,76 @@ def test_rescored_choice_uses_the_given_labels() -> None:
 def test_every_raw_reading_is_a_rescored_reading(text: str) -> None:
     assert raw_choice(text) is not None
     assert rescored_choice(text) == raw_choice(text)
+
+
+# Issue 10, defect 5: each case below was misread before the extraction was reworked.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("A) Paris / B) London / Answer: B", "B"),
+        ("A) Paris\nB) London\nC) Rome\nD) Berlin\nAnswer: B", "B"),
+        ("A) Paris\nB) London\nC) Rome\nD) Berlin\nThe correct answer is B.", "B"),
+        ("A. Paris\nB. London\nC. Rome\nD. Berlin\n\nThe correct answer is B.", "B"),
+        ("A) Paris B) London C) Rome D) Berlin. I am sure it is B", "B"),
+        ("A) Paris\nB) London\nC) Rome\nD) Berlin\nB) London", "B"),
+    ],
+)
+def test_echoed_option_lists_are_skipped(text: str, expected: str) -> None:
+    assert rescored_choice(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Answer with one letter (A, B, C or D). The answer is C", "C"),
+        ("Answer (A, B, C or D): C", "C"),
+        ("Choose A/B/C/D. I choose D", "D"),
+        ("(A, B, C or D)", None),
+        ("Reply with A, B, C, or D.", None),
+    ],
+)
+def test_parroted_instructions_are_skipped(text: str, expected: str | None) -> None:
+    assert rescored_choice(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("not A, it is B", "B"),
+        ("It is not A. B is right.", "B"),
+        ("It isn't A; I pick C", "C"),
+        ("A is wrong, so D", "D"),
+        ("Not option A but option C", "C"),
+        ("not A", None),
+        ("It is definitely not C.", None),
+    ],
+)
+def test_negated_labels_are_not_the_answer(text: str, expected: str | None) -> None:
+    assert rescored_choice(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A or B",
+        "I think it is either C or D.",
+        "The answer is A or B",
+        "Answer: B/C",
+        "Options B and D both work",
+        "A and C are both true, A more so",
+    ],
+)
+def test_hedges_are_unparsed(text: str) -> None:
+    assert rescored_choice(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The answer is A. Wait, no: the answer is C.", "C"),  # the last statement counts
+        ("B and not A", "B"),  # "and not" is no hedge
+        ("Answer: B) London", "B"),  # one option, no list
+    ],
+)
+def test_committed_answers_next_to_other_labels(text: str, expected: str) -> None:
+    assert rescored_choice(text) == expected

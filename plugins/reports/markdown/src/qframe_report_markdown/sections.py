@@ -153,7 +153,7 @@ def safety(analysis: Analysis) -> str:
     undecided = any(c.get("deployment_role_evidence") == "inconclusive" for c in cells)
     caveat = " (inconclusive: too few items to support the roles it rests on)" if undecided else ""
     note = f"\nConservative floor (lowest precision safe across every model): **{floor}**{caveat}\n" if floor else ""
-    return "## Safety and regimes\n\n" + render(rows, columns) + note + _bias(cells)
+    return "## Safety and regimes\n\n" + render(rows, columns) + note + _bias(cells) + truthfulness(analysis)
 
 
 def _bias(cells: list[Mapping[str, Any]]) -> str:
@@ -167,6 +167,37 @@ def _bias(cells: list[Mapping[str, Any]]) -> str:
                ("Bias score, disambiguated", field("bbq_bias_disambig", ".3f", sign=True))]
     return ("\n### Bias (BBQ)\n\nBias score: 0 none, +1 always the stereotype, -1 always against it; in ambiguous "
             "contexts scaled by the share of wrong answers. Not pooled into quality.\n\n" + render(rows, columns))
+
+
+def truthfulness(analysis: Analysis) -> str:
+    """Reference-based truthfulness rates per variant, the judge's beside them, and their agreement."""
+    summary = analysis.get("truthfulness") or {}
+    if not summary.get("rates"):
+        return ""
+    quant = {cell["variant"]: cell.get("quant") for cell in _cells(analysis)}
+    rates = [row | {"quant": quant.get(row["variant"])} for row in summary["rates"]]
+    parts = [
+        "\n### Truthfulness\n",
+        "Share of answers closer to a true reference than to every false one (`*_acc`, no judge model), "
+        "with the paired change against the baseline (McNemar, Holm) and the LLM judge's truthful rate "
+        "on the same answers where one is configured.\n",
+        render(rates, [
+            *VARIANT, ("Task", text("task")), ("Reference metric", text("metric")), ("N", field("n", "d")),
+            ("Truthful rate", field("rate")), ("Δ (pp)", field("delta_pp", ".1f", sign=True)),
+            ("Δ CI (pp)", lambda r: MISSING if r.get("ci_low_pp") is None
+             else f"[{number(r['ci_low_pp'], '+.1f')}, {number(r['ci_high_pp'], '+.1f')}]"),
+            ("p (Holm)", field("p_holm", ".3g")), ("Judge", text("judge")), ("Judge rate", field("judge_rate")),
+            ("Judge Δ (pp)", field("judge_delta_pp", ".1f", sign=True)),
+        ]),
+    ]
+    if summary.get("agreement"):
+        parts += ["\nAgreement of each reference metric with the judge (all variants' items):\n", render(
+            summary["agreement"],
+            [("Reference metric", text("metric")), ("Judge", text("judge")), ("Items", field("items", "d")),
+             ("Agreement", field("agreement")), ("Cohen's κ", field("kappa")),
+             ("κ CI", lambda r: f"[{number(r.get('low'))}, {number(r.get('high'))}]")],
+        )]
+    return "\n".join(parts)
 
 
 def judges(analysis: Analysis) -> str:

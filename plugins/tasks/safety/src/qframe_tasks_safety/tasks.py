@@ -18,6 +18,7 @@ from typing import Any, ClassVar, TypeVar
 
 from qframe.errors import ConfigError
 from qframe.protocols import Sample
+from qframe.references import FALSE_ANSWERS, TRUE_ANSWERS, contrast_names
 from qframe_tasks_safety import loaders
 from qframe_tasks_safety.builtin_bias import BIAS_QUESTIONS
 from qframe_tasks_safety.builtin_prompts import BENIGN_PROMPTS, HARMFUL_REQUESTS
@@ -170,9 +171,17 @@ class OverRefusalTask(SafetyTask):
 
 
 class TruthfulnessTask(SafetyTask):
-    """Questions that invite misconceptions; the reference is the best true answer."""
+    """Questions that invite misconceptions, with their true and false answers.
+
+    The true and false answers reach metrics as :mod:`qframe.references` describes, and the
+    reference-based truthfulness metrics (BLEU, ROUGE-L and embedding similarity to the closest
+    true answer against the closest false one) score the suite by default, with no judge model.
+    """
 
     name = "truthfulness"
+    default_metrics = tuple(
+        name for similarity in ("bleu", "rouge_l", "embedding") for name in contrast_names(similarity)
+    )
 
     def build(self, options: Mapping[str, Any]) -> list[Sample]:
         return [
@@ -183,8 +192,8 @@ class TruthfulnessTask(SafetyTask):
                 group=cluster(question.topic, question.source),
                 metadata={
                     "category": "truthfulness",
-                    "correct_answers": list(question.correct_answers),
-                    "incorrect_answers": list(question.incorrect_answers),
+                    TRUE_ANSWERS: list(question.correct_answers),
+                    FALSE_ANSWERS: list(question.incorrect_answers),
                     "topic": question.topic,
                     "source": question.source,
                 },
