@@ -6,12 +6,14 @@ qframe's ``openai`` backend against ``python -m llama_cpp.server`` serving the s
 127.0.0.1 (open, score, close; the server already running). Both 2 threads. Chosen answers must
 be identical; time ratio HTTP / in-process target at most 1.5. 3 rounds alternated, medians.
 
-The model is SmolLM2 Q8_0 when the server can score it, else (``--model tiny``) the tiny test
-llama: SmolLM2's tokenizer adds no BOS token, and for such models the llama-cpp-python server
-returns prompt log-probabilities shifted by one token, which qframe refuses (see
-docs/backends.md). The script says which it measured.
+Models (``--model``): ``smollm2`` is SmolLM2 Q8_0 from the demo ladder. Its tokenizer adds no
+BOS token, and for such models the llama-cpp-python server returns prompt log-probabilities
+shifted by one token, which qframe's preflight refuses (see docs/backends.md): the script then
+prints the refusal. ``smollm2-bos`` is a copy of that file with ``add_bos_token`` set, so both
+sides prepend BOS and the server's log-probabilities line up (the same weights and vocabulary
+of 49,152 tokens, a different prompt start). ``tiny`` is the tiny test llama (BOS, 300 tokens).
 
-    .venv/bin/python bench/openai_multiple_choice.py [--model smollm2|tiny]
+    .venv/bin/python bench/openai_multiple_choice.py --model smollm2-bos
 """
 
 from __future__ import annotations
@@ -70,12 +72,28 @@ def tiny_model(folder: Path) -> Path:
     return quantize(write_tiny_llama(folder / "tiny.gguf"), folder / "tiny-Q8_0.gguf", "Q8_0")
 
 
+def with_bos(model: Path, folder: Path) -> Path:
+    """A copy of ``model`` whose tokenizer adds a BOS token (the one metadata flag changed in place)."""
+    import shutil
+
+    import gguf
+
+    copy = Path(shutil.copy(model, folder / model.name.replace(".gguf", "-bos.gguf")))
+    reader = gguf.GGUFReader(copy, "r+")
+    field = reader.fields["tokenizer.ggml.add_bos_token"]
+    field.parts[field.data[0]][0] = True
+    reader.data.flush()
+    return copy
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--model", choices=("smollm2", "tiny"), default="smollm2")
+    parser.add_argument("--model", choices=("smollm2", "smollm2-bos", "tiny"), default="smollm2-bos")
     which = parser.parse_args().model
     with tempfile.TemporaryDirectory() as folder:
-        model = ladder()["Q8_0"] if which == "smollm2" else tiny_model(Path(folder))
+        models = {"smollm2": lambda: ladder()["Q8_0"], "smollm2-bos": lambda: with_bos(ladder()["Q8_0"], Path(folder)),
+                  "tiny": lambda: tiny_model(Path(folder))}  # fmt: skip
+        model = models[which]()
         with LlamaServer(model, "bench-q8_0", n_ctx=1024, n_threads=THREADS) as server:
             probe = OpenAIBackend(BackendSpec("openai", "bench-q8_0", "Q8_0", 42, {"base_url": server.url}))
             try:

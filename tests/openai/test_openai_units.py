@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import attrs
 import pytest
 
 from qframe.errors import BackendResponseError, BadInputError, ConfigError, MissingCapabilityError
 from qframe.protocols import GenerationRequest
 from qframe_openai.identity import ServerModel, find_model, server_kind
 from qframe_openai.replies import ReplyParts, generation_body
-from qframe_openai.scoring import continuation_logprob, scoring_body
+from qframe_openai.scoring import Scored, continuation_logprob, scoring_body
 from qframe_openai.settings import read_settings
 
 REQUEST = GenerationRequest(prompt="Hi", max_tokens=8, temperature=0.0, seed=7, system="Be brief.", stop=("\n",))
@@ -34,7 +35,7 @@ def test_chat_and_completion_bodies_carry_the_request_and_extra_fields_win():
     chat = generation_body(REQUEST, "m", stream=False, extra={"top_k": 1, "seed": 9})
     assert chat["messages"] == [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
     assert (chat["max_tokens"], chat["temperature"], chat["stop"], chat["top_k"], chat["seed"]) == (8, 0.0, ["\n"], 1, 9)
-    plain = generation_body(REQUEST.__class__(**{**REQUEST.__dict__, "chat": False, "top_logprobs": 3}), "m", True, {})
+    plain = generation_body(attrs.evolve(REQUEST, chat=False, top_logprobs=3), "m", True, {})
     assert plain["prompt"] == "Be brief.\n\nHi" and plain["logprobs"] == 3 and "messages" not in plain
     assert plain["stream"] is True and plain["stream_options"] == {"include_usage": True}
 
@@ -102,16 +103,22 @@ def echo_reply(text: str, tokens: list[str], logprobs: list[float | None], gener
     for token in tokens:
         offsets.append(position)
         position += len(token)
-    return {"choices": [{"text": text + generated, "finish_reason": "length", "logprobs": {
+    return {"usage": {"prompt_tokens": len(tokens), "completion_tokens": 1 if generated else 0},
+            "choices": [{"text": text + generated, "finish_reason": "length", "logprobs": {
         "tokens": tokens, "text_offset": offsets, "token_logprobs": logprobs, "top_logprobs": [None] * len(tokens)}}]}  # fmt: skip
 
 
 def test_continuation_tokens_are_those_ending_after_the_context():
     tokens = ["The", " sky", " is", " blue", "."]
     reply = echo_reply("The sky is blue", tokens[:4] + ["."], [None, -1.0, -0.5, -2.0, -0.1], generated=".")
-    assert continuation_logprob(reply, "The sky is", " blue", "http://h") == pytest.approx(-2.0)
+    assert continuation_logprob(reply, "The sky is", " blue", "http://h") == Scored(pytest.approx(-2.0), True)
+    spaced = echo_reply(" The sky is blue", [" The", " sky", " is", " blue", "."], [None, -1.0, -0.5, -2.0, -0.1], ".")
+    spaced["choices"][0]["text"] = "The sky is blue."  # SentencePiece: offsets count the word-start space
+    assert continuation_logprob(spaced, "The sky is", " blue", "http://h").logprob == pytest.approx(-2.0)
     merged = echo_reply("The sky is blue", ["The", " sky", " i", "s blue", "."], [None, -1.0, -0.5, -3.0, -0.1], ".")
-    assert continuation_logprob(merged, "The sky is", " blue", "http://h") == pytest.approx(-3.0)
+    assert continuation_logprob(merged, "The sky is", " blue", "http://h").logprob == pytest.approx(-3.0)
+    nothing_generated = echo_reply("The sky is blue", tokens[:4], [None, -1.0, -0.5, -2.0])
+    assert continuation_logprob(nothing_generated, "The sky is", " blue", "http://h") == Scored(-2.0, False)
     assert scoring_body("m", "x", {"echo": False, "top_k": 1}) | {} == {
         "top_k": 1, "model": "m", "prompt": "x", "max_tokens": 1, "temperature": 0.0, "echo": True, "logprobs": 1,
         "stream": False,
@@ -126,4 +133,4 @@ def test_shifted_or_missing_prompt_logprobs_are_a_capability_error():
     with pytest.raises(MissingCapabilityError, match="does not echo the prompt"):
         continuation_logprob(not_echoed, "The sky is", " blue", "http://h")
     with pytest.raises(MissingCapabilityError, match="cannot score a given text"):
-        continuation_logprob({"choices": [{"text": "The sky is blue.", "logprobs": None}]}, "The sky is", " blue", "h")
+        continuation_logprob({"usage": {}, "choices": [{"text": "The sky is blue.", "logprobs": None}]}, "The sky is", " blue", "h")

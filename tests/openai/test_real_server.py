@@ -73,8 +73,9 @@ def test_streaming_measures_time_to_first_token(tiny_server):
     whole = asyncio.run(_generate_all(openai_backend(tiny_server), requests))
     assert [r.text for r in streamed] == [r.text for r in whole]
     assert all(r.ttft_ms is not None and 0 < r.ttft_ms for r in streamed)
-    assert [r.completion_tokens for r in streamed] == [r.completion_tokens for r in whole]
-    assert streamed[0].prompt_tokens is None and "counted from stream chunks" in streamed[0].applied["token_counts"]
+    # This server sends no usage in streams: the counts are stored as missing, never guessed.
+    assert all(r.prompt_tokens is None and r.completion_tokens is None for r in streamed)
+    assert streamed[0].applied["token_counts"] == "not reported by the server in streamed replies"
 
 
 def test_top_logprobs_of_generated_tokens(tiny_server):
@@ -83,7 +84,9 @@ def test_top_logprobs_of_generated_tokens(tiny_server):
     assert len(result.top_logprobs) == result.completion_tokens
     for position in result.top_logprobs:
         values = list(position.values())
-        assert len(values) == 3 and values == sorted(values, reverse=True) and all(v <= 0 for v in values)
+        # tokens rendered alike (bytes of one character) are merged, keeping the more likely
+        assert 1 <= len(values) <= 3 and values == sorted(values, reverse=True) and all(v <= 0 for v in values)
+    assert any(len(position) == 3 for position in result.top_logprobs)
 
 
 def test_loglikelihood_over_http_equals_in_process_scores(tiny_server, tiny_models):

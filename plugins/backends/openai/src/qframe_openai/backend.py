@@ -19,18 +19,20 @@ import random
 from collections.abc import Awaitable, Callable, Sequence
 
 from qframe.config import RetrySection
-from qframe.errors import BadInputError, TransientBackendError
+from qframe.errors import BadInputError, MissingCapabilityError, TransientBackendError
 from qframe.protocols import BackendSpec, GenerationRequest, GenerationResult, ModelInfo, Requirements
 from qframe.runner import backoff_delay
 from qframe_openai.identity import ServerModel, find_model, props_or_none, server_kind
 from qframe_openai.replies import CHAT_PATH, COMPLETION_PATH, ReplyParts, applied_options, generation_body
-from qframe_openai.scoring import continuation_logprob, scoring_body
+from qframe_openai.scoring import CANNOT_SCORE, Scored, continuation_logprob, scoring_body
 from qframe_openai.settings import read_settings
 from qframe_openai.transport import NotFound, Transport
 
 OPEN_RETRY = RetrySection(attempts=3, base_delay_s=0.5, max_delay_s=4.0)
 """``open`` has no runner around it to retry: it retries a server that is briefly away itself."""
-PROBE_CONTEXT, PROBE_CONTINUATION = "The capital of France is", " Paris"
+PROBES = (("The capital of France is", " Paris"), ("1, 2, 3, 4,", " 5"), ("Once upon a", " time"))
+"""Texts that score a server in ``preflight``; the next is tried while the model generates
+nothing after one (its reply then cannot show whether the log-probabilities line up)."""
 
 
 class OpenAIBackend:
@@ -61,9 +63,9 @@ class OpenAIBackend:
         try:
             await self._describe()
             if "loglikelihood" in requirements.modes:
-                await self.loglikelihood(PROBE_CONTEXT, [PROBE_CONTINUATION])
+                await self._verify_scoring()
             if requirements.top_logprobs:
-                probe = GenerationRequest(PROBE_CONTEXT, 1, 0.0, self.spec.seed, top_logprobs=requirements.top_logprobs)
+                probe = GenerationRequest(PROBES[0][0], 1, 0.0, self.spec.seed, top_logprobs=requirements.top_logprobs)
                 await self.generate(probe)
         except TransientBackendError as exc:
             raise BadInputError(f"backend 'openai': server {self.settings.base_url} is not usable: {exc}") from None
@@ -77,7 +79,7 @@ class OpenAIBackend:
         if body.get("stream"):
             async for elapsed_ms, chunk in self._transport.post_stream(path, body):
                 parts.add_reply(chunk, request.chat, streamed=True)
-                if parts.ttft_ms is None and parts.chunks_with_text:
+                if parts.ttft_ms is None and parts.text:
                     parts.ttft_ms = elapsed_ms
         else:
             parts.add_reply(await self._transport.post_json(path, body), request.chat, streamed=False)
@@ -85,12 +87,21 @@ class OpenAIBackend:
 
     async def loglikelihood(self, context: str, continuations: Sequence[str]) -> list[float]:
         """One scoring request per continuation, in order, so a server's prompt cache keeps the context."""
-        scores = []
-        for continuation in continuations:
-            body = scoring_body(self.settings.model, context + continuation, self.settings.extra_body)
-            reply = await self._transport.post_json(COMPLETION_PATH, body)
-            scores.append(continuation_logprob(reply, context, continuation, self.settings.base_url))
-        return scores
+        return [(await self._score(context, continuation)).logprob for continuation in continuations]
+
+    async def _score(self, context: str, continuation: str) -> Scored:
+        body = scoring_body(self.settings.model, context + continuation, self.settings.extra_body)
+        reply = await self._transport.post_json(COMPLETION_PATH, body)
+        return continuation_logprob(reply, context, continuation, self.settings.base_url)
+
+    async def _verify_scoring(self) -> None:
+        """Score probe texts until one proves the server's prompt log-probabilities line up."""
+        for context, continuation in PROBES:
+            if (await self._score(context, continuation)).verified:
+                return
+        raise MissingCapabilityError(
+            CANNOT_SCORE.format(where=self.settings.base_url, why="no probe could verify its prompt log-probabilities")
+        )
 
     async def close(self) -> None:
         await self._transport.close()

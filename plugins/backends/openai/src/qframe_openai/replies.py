@@ -61,7 +61,7 @@ class ReplyParts:
     logprobs: list[dict[str, float]] = attrs.Factory(list)
     has_logprobs: bool = False
     ttft_ms: float | None = None
-    chunks_with_text: int = 0
+    streamed: bool = False
 
     def add_choice(self, choice: Mapping[str, Any], chat: bool, streamed: bool) -> None:
         if chat:
@@ -75,7 +75,6 @@ class ReplyParts:
                 raise BackendResponseError("completion reply choice has no text")
         if text:
             self.text.append(text)
-            self.chunks_with_text += 1
         if choice.get("finish_reason"):
             self.finish_reason = choice["finish_reason"]
         logprobs = choice.get("logprobs")
@@ -86,6 +85,7 @@ class ReplyParts:
     def add_reply(self, reply: Any, chat: bool, streamed: bool) -> None:
         if not isinstance(reply, Mapping):
             raise BackendResponseError("reply is not a JSON object")
+        self.streamed = self.streamed or streamed
         choices = reply.get("choices")
         if isinstance(choices, list) and choices:
             if not isinstance(choices[0], Mapping):
@@ -123,8 +123,8 @@ class ReplyParts:
             applied=dict(applied) | ({"token_counts": counted} if counted else {}),
         )
 
-    def _token_counts(self) -> tuple[Any, int, str | None]:
-        """(prompt, completion, how they were counted when the server sent no usage)."""
+    def _token_counts(self) -> tuple[Any, Any, str | None]:
+        """(prompt, completion, a note when the server did not report them in ``usage``)."""
         usage, timings = self.usage or {}, self.timings or {}
         prompt = _integer(usage.get("prompt_tokens"))
         completion = _integer(usage.get("completion_tokens"))
@@ -132,10 +132,10 @@ class ReplyParts:
             return prompt, completion, None
         if _integer(timings.get("prompt_n")) is not None and _integer(timings.get("predicted_n")) is not None:
             return timings["prompt_n"], timings["predicted_n"], "from the server's timings"
-        if self.chunks_with_text or self.finish_reason:
-            # A stream without usage (llama-cpp-python's server): llama.cpp servers send one
-            # token per chunk; the prompt's token count is unknown and stored as missing.
-            return None, self.chunks_with_text, "completion tokens counted from stream chunks; prompt tokens not reported"
+        if self.streamed:
+            # Some servers (llama-cpp-python's) send no usage in streams, and chunks are not
+            # tokens (bytes of a multi-byte character wait for the rest): the counts stay missing.
+            return None, None, "not reported by the server in streamed replies"
         raise BackendResponseError("reply has no usage token counts")
 
 

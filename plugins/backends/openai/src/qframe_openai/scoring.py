@@ -20,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import attrs
+
 from qframe.errors import BackendResponseError, MissingCapabilityError
 
 CANNOT_SCORE = (
@@ -27,6 +29,9 @@ CANNOT_SCORE = (
     "choice needs /v1/completions with echo and logprobs; run the task in generation mode (option "
     "mode = \"generate\") and let the answer be rescored instead"
 )
+
+
+MAX_ARTIFACT = 2
 
 
 def scoring_body(model: str, text: str, extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -42,22 +47,29 @@ def scoring_body(model: str, text: str, extra: Mapping[str, Any]) -> dict[str, A
     }
 
 
-def continuation_logprob(reply: Any, context: str, continuation: str, where: str) -> float:
+@attrs.frozen
+class Scored:
+    """A continuation's log-probability; ``verified`` when the reply proved its alignment (the
+    server generated a token, and that token's entry is where it belongs)."""
+
+    logprob: float
+    verified: bool
+
+
+def continuation_logprob(reply: Any, context: str, continuation: str, where: str) -> Scored:
     """Sum of the log-probabilities of the continuation's tokens in a scoring reply."""
     text = context + continuation
     echoed, offsets, tokens, values = _echoed_tokens(reply, where)
     if not echoed.startswith(text):
         raise MissingCapabilityError(CANNOT_SCORE.format(where=where, why="the reply does not echo the prompt"))
-    if len(echoed) > len(text) and not any(offset >= len(text) for offset in offsets):
-        raise MissingCapabilityError(
-            CANNOT_SCORE.format(where=where, why="its prompt log-probabilities are shifted by one token")
-        )
+    shift = _leading_artifact(tokens, text, where)
+    verified = _aligned(reply, [offset - shift for offset in offsets], len(text), where)
     if not continuation:
-        return 0.0
+        return Scored(0.0, verified)
     chosen = [
         index
         for index, (offset, token) in enumerate(zip(offsets, tokens, strict=True))
-        if offset < len(text) and offset + len(token) > len(context)
+        if offset - shift < len(text) and offset - shift + len(token) > len(context)
     ]
     if not chosen:
         raise BackendResponseError(f"{where}: no echoed token covers the continuation {continuation!r}")
@@ -66,7 +78,33 @@ def continuation_logprob(reply: Any, context: str, continuation: str, where: str
         raise BackendResponseError(
             f"{where}: no log-probability for token {tokens[missing[0]]!r}; the context must not be empty"
         )
-    return float(sum(values[index] for index in chosen))
+    return Scored(float(sum(values[index] for index in chosen)), verified)
+
+
+def _aligned(reply: Mapping[str, Any], offsets: Sequence[int], prompt_length: int, where: str) -> bool:
+    """When the server generated a token, its entry must follow the prompt's: a list that ends
+    inside the prompt pairs every token with the next position. True when so checked, False when
+    nothing was generated (the reply cannot tell)."""
+    usage = reply.get("usage")
+    generated = usage.get("completion_tokens") if isinstance(usage, Mapping) else None
+    if not isinstance(generated, int) or generated < 1:
+        return False
+    if not any(offset >= prompt_length for offset in offsets):
+        raise MissingCapabilityError(
+            CANNOT_SCORE.format(where=where, why="its prompt log-probabilities are shifted by one token")
+        )
+    return True
+
+
+def _leading_artifact(tokens: Sequence[str], text: str, where: str) -> int:
+    """Characters the detokenized prompt has before the prompt itself: 1 for SentencePiece
+    tokenizers, whose first word carries the space marker (llama-cpp-python's offsets count it),
+    else 0. The echoed tokens must spell the prompt after it."""
+    spelled, start = "".join(tokens), text[:16]
+    for shift in range(MAX_ARTIFACT + 1):
+        if spelled[shift:].startswith(start):
+            return shift
+    raise BackendResponseError(f"{where}/v1/completions: the echoed tokens do not spell the prompt")
 
 
 def _echoed_tokens(reply: Any, where: str) -> tuple[str, list[int], list[str], list[float | None]]:
