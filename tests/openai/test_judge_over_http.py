@@ -22,7 +22,7 @@ YES_NO_GRAMMAR = 'root ::= "yes" | "no"'
 
 def judge(host, server, template: str, grammar: str) -> LlmJudge:
     options = {"base_url": server.url, "extra_body": {"grammar": grammar}}
-    config = {"backend": "openai", "model": "tiny-q8_0", "template": template, "backend_options": options, "max_tokens": 8}
+    config = {"backend": "openai", "model": "tiny-q8_0", "template": template, "backend_options": options, "max_tokens": 32}
     return LlmJudge(config, lambda spec: host.get("backends", spec.backend).factory(spec))
 
 

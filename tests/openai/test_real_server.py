@@ -116,3 +116,28 @@ def test_preflight_accepts_a_capable_server_and_names_what_is_missing(tiny_serve
         asyncio.run(backend.preflight(Requirements(frozenset({"generate"}))))
         with pytest.raises(MissingCapabilityError, match="shifted by one token.*mode = \"generate\""):
             asyncio.run(backend.preflight(Requirements(frozenset({"loglikelihood"}))))
+
+
+@pytest.mark.slow
+def test_a_ladder_served_over_http_gives_the_in_process_results(host, run_experiment, tiny_server, tiny_models, tmp_path):
+    """Two quants, one server each: a run with generation and loglikelihood items stores the
+    same texts and choices as the same run on the in-process backend."""
+    tasks = [{"name": "mock", "id": "gen", "limit": 4}, {"name": "mock", "id": "mc", "limit": 4, "options": {"mode": "loglikelihood"}}]
+    settings = {"name": "ladder", "max_tokens": 8, "warmup": 0}
+    with LlamaServer(tiny_models["Q4_0"], "tiny-q4_0", log=tmp_path / "q4.log") as q4_server:
+        served_variants = [openai_variant(tiny_server.url, "tiny-q8_0"), openai_variant(q4_server.url, "tiny-q4_0", "Q4_0")]
+        served, outcome = run_experiment(host, {"experiment": settings, "variants": served_variants, "tasks": tasks,
+                                                "analysis": {"bootstrap_resamples": 200}}, "served")  # fmt: skip
+    local_variants = [{"id": q, "backend": "llamacpp", "model": str(tiny_models[q]), "quant": q} for q in ("Q8_0", "Q4_0")]
+    local, _ = run_experiment(host, {"experiment": settings, "variants": local_variants, "tasks": tasks,
+                                     "analysis": {"bootstrap_resamples": 200}}, "local")  # fmt: skip
+
+    def results(session):
+        rows = session.store.read("generations").to_pylist()
+        return {(r["variant"], r["task"], r["sample_id"]): (r["text"], r["error"]) for r in rows}
+
+    assert outcome.exit_code == 0 and len(results(served)) == 16
+    assert results(served) == results(local)
+    manifest = served.manifest["variants"]
+    assert manifest["Q8_0"]["digest"] != manifest["Q4_0"]["digest"]
+    assert manifest["Q4_0"]["details"]["identity"]["entry"]["id"] == "tiny-q4_0"
