@@ -4,7 +4,7 @@
 In-process: qframe's ``llamacpp`` backend (load, score, close; as in that benchmark). Over HTTP:
 qframe's ``openai`` backend against ``python -m llama_cpp.server`` serving the same GGUF on
 127.0.0.1 (open, score, close; the server already running). Both 2 threads. Chosen answers must
-be identical; time ratio HTTP / in-process target at most 1.5. 3 rounds alternated, medians.
+be identical; time ratio HTTP / in-process target at most 1.5. ``--rounds`` alternated (3), medians.
 
 Models (``--model``): ``smollm2`` is SmolLM2 Q8_0 from the demo ladder. Its tokenizer adds no
 BOS token, and for such models the llama-cpp-python server returns prompt log-probabilities
@@ -13,7 +13,7 @@ prints the refusal. ``smollm2-bos`` is a copy of that file with ``add_bos_token`
 sides prepend BOS and the server's log-probabilities line up (the same weights and vocabulary
 of 49,152 tokens, a different prompt start). ``tiny`` is the tiny test llama (BOS, 300 tokens).
 
-    .venv/bin/python bench/openai_multiple_choice.py --model smollm2-bos
+    .venv/bin/python bench/openai_multiple_choice.py --model smollm2-bos [--rounds 3]
 """
 
 from __future__ import annotations
@@ -35,9 +35,6 @@ from qframe.errors import MissingCapabilityError  # noqa: E402
 from qframe.protocols import BackendSpec, Requirements  # noqa: E402
 from qframe_llamacpp.backend import LlamaCppBackend  # noqa: E402
 from qframe_openai.backend import OpenAIBackend  # noqa: E402
-
-ROUNDS = 3
-
 
 async def choices(backend) -> list[str]:
     await backend.open()
@@ -89,7 +86,9 @@ def with_bos(model: Path, folder: Path) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", choices=("smollm2", "smollm2-bos", "tiny"), default="smollm2-bos")
-    which = parser.parse_args().model
+    parser.add_argument("--rounds", type=int, default=3)
+    arguments = parser.parse_args()
+    which, rounds = arguments.model, arguments.rounds
     with tempfile.TemporaryDirectory() as folder:
         models = {"smollm2": lambda: ladder()["Q8_0"], "smollm2-bos": lambda: with_bos(ladder()["Q8_0"], Path(folder)),
                   "tiny": lambda: tiny_model(Path(folder))}  # fmt: skip
@@ -102,7 +101,7 @@ def main() -> None:
                 print(f"model {model.name}: refused by preflight: {exc}")
                 return
             local, http = [], []
-            for _ in range(ROUNDS):
+            for _ in range(rounds):
                 local.append(in_process(model))
                 http.append(over_http(server.url, "bench-q8_0"))
     identical = local[-1][1] == http[-1][1] and all(answers == local[0][1] for _, answers in local + http)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import attrs
 import pytest
 
@@ -134,3 +136,45 @@ def test_shifted_or_missing_prompt_logprobs_are_a_capability_error():
         continuation_logprob(not_echoed, "The sky is", " blue", "http://h")
     with pytest.raises(MissingCapabilityError, match="cannot score a given text"):
         continuation_logprob({"usage": {}, "choices": [{"text": "The sky is blue.", "logprobs": None}]}, "The sky is", " blue", "h")
+
+
+def test_a_server_reporting_slots_sets_the_default_concurrency():
+    """llama-server's documented /v1/models and /props shapes (the llama-cpp-python server has no
+    /props): slots become the default concurrency, meta the size and parameter count."""
+    from aiohttp import web
+
+    from qframe.protocols import BackendSpec
+    from qframe_openai.backend import OpenAIBackend
+
+    models = {"object": "list", "data": [{"id": "q8", "object": "model", "created": 1, "owned_by": "llamacpp",
+                                          "meta": {"n_vocab": 49152, "n_params": 134515008, "size": 144803840}}]}  # fmt: skip
+    props = {"model_path": "/m/q8.gguf", "total_slots": 4, "chat_template": "{{x}}", "build_info": "b7000",
+             "default_generation_settings": {"n_ctx": 4096}}  # fmt: skip
+
+    def answer(body):
+        async def handler(request):
+            return web.json_response(body)
+
+        return handler
+
+    async def scenario():
+        app = web.Application()
+        app.router.add_get("/v1/models", answer(models))
+        app.router.add_get("/props", answer(props))
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        try:
+            backend = OpenAIBackend(BackendSpec("openai", "q8", "Q8_0", options={"base_url": f"http://127.0.0.1:{port}/v1"}))
+            info = await backend.open()
+            await backend.close()
+            return backend.default_concurrency, info
+        finally:
+            await runner.cleanup()
+
+    concurrency, info = asyncio.run(scenario())
+    assert concurrency == 4
+    assert (info.size_bytes, info.parameters, info.engine) == (144803840, 134515008, "llama-server over HTTP (b7000)")
+    assert info.details["n_ctx"] == 4096 and info.details["identity"]["props"]["model_path"] == "/m/q8.gguf"

@@ -133,11 +133,10 @@ def _error_text(text: str) -> str:
 
 
 def _message(reply: Any) -> str:
-    error = reply.get("error", reply) if isinstance(reply, Mapping) else reply
+    """The message of an error body: OpenAI's ``{"error": {"message"}}``, FastAPI's ``{"detail"}``."""
+    error = reply.get("error", reply.get("detail", reply)) if isinstance(reply, Mapping) else reply
     if isinstance(error, Mapping):
-        error = error.get("message") or error.get("detail") or error
-    if isinstance(reply, Mapping) and "detail" in reply and error is reply:
-        error = reply["detail"]
+        error = error.get("message", error)
     return _first_line(error)[:200]
 
 
