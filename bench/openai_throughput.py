@@ -1,7 +1,7 @@
 """Generation throughput over HTTP: qframe's ``openai`` backend vs a minimal saturating client.
 
 One real llama.cpp server (``python -m llama_cpp.server``, SmolLM2 Q8_0, 2 threads) on
-127.0.0.1 serves both sides the same 50 question-answering prompts (chat, max_tokens 32,
+127.0.0.1 serves both sides the same question-answering prompts (50; ``QFRAME_BENCH_PROMPTS``) (chat, max_tokens 32,
 greedy, seed 42). The llama-cpp-python server computes one request at a time (a lock around its
 single model; it has no parallel slots) and reports no slot count, so qframe runs at its
 default concurrency for such a server, 1. The minimal client is a bare aiohttp loop that keeps
@@ -9,7 +9,7 @@ default concurrency for such a server, 1. The minimal client is a bare aiohttp l
 idle). qframe's side is the generation stage of a run (planning, retry and timeout wrappers,
 rows flushed to the Arrow store). Throughput = completion tokens / wall seconds, both on a
 warm server (the bare side sends one untimed warm-up request first; qframe's timing includes
-opening the backend); 3 rounds alternated, medians compared. Target: ratio >= 0.9.
+opening the backend); 3 rounds alternated (``QFRAME_BENCH_ROUNDS``), medians compared. Target: ratio >= 0.9.
 
     .venv/bin/python bench/openai_throughput.py
 """
@@ -17,6 +17,7 @@ opening the backend); 3 rounds alternated, medians compared. Target: ratio >= 0.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import tempfile
 import time
@@ -33,7 +34,9 @@ from qframe.progress import RunProgress  # noqa: E402
 from qframe.runner import GenerationStage, RowSink  # noqa: E402
 from qframe.session import new_session  # noqa: E402
 
-MAX_TOKENS, PROMPTS, IN_FLIGHT, ROUNDS, MODEL = 32, 50, 4, 3, "smollm2-q8_0"
+MAX_TOKENS, IN_FLIGHT, MODEL = 32, 4, "smollm2-q8_0"
+PROMPTS = int(os.environ.get("QFRAME_BENCH_PROMPTS", "50"))
+ROUNDS = int(os.environ.get("QFRAME_BENCH_ROUNDS", "3"))
 EXTRA = {"repeat_penalty": 1.0}
 
 

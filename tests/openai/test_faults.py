@@ -56,12 +56,12 @@ def test_500_429_truncated_and_garbled_replies_are_retried_to_completion(host, r
 
 
 def test_a_reply_slowed_past_the_timeout_is_retried(host, run_experiment, tiny_server):
-    with FaultProxy(tiny_server.url, ["slow"], slow_s=3.0) as proxy:
-        session, outcome = run_experiment(host, experiment(proxy.url, timeout_s=0.5))
+    with FaultProxy(tiny_server.url, ["slow"], slow_s=8.0) as proxy:
+        session, outcome = run_experiment(host, experiment(proxy.url, timeout_s=2.0))
     rows = session.store.read("generations").to_pylist()
     assert outcome.exit_code == 0 and all(r["error"] is None for r in rows)
-    assert sorted(r["attempts"] for r in rows) == [1] * (ITEMS - 1) + [2]
-    assert len(proxy.posts) == ITEMS + 1
+    assert max(r["attempts"] for r in rows) >= 2  # the slowed request timed out and was sent again
+    assert len(proxy.posts) == sum(r["attempts"] for r in rows)
 
 
 def test_persistent_failures_are_stored_with_their_error_and_resume_completes_them(host, run_experiment, tiny_server):

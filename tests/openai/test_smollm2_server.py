@@ -37,12 +37,13 @@ async def _generate(backend, requests):
 def test_smollm2_served_generates_as_in_process_and_its_scoring_is_refused(smollm2_q8_0, tmp_path):
     requests = [GenerationRequest(prompt, 24, 0.0, 42) for prompt in PROMPTS]
     options = {"extra_body": {"repeat_penalty": 1.0}}
-    with LlamaServer(smollm2_q8_0, "smollm2-q8_0", n_ctx=1024, n_threads=2, log=tmp_path / "server.log") as server:
+    with LlamaServer(smollm2_q8_0, "smollm2-q8_0", n_ctx=1024, n_threads=1, log=tmp_path / "server.log") as server:
         backend = OpenAIBackend(BackendSpec("openai", "smollm2-q8_0", "Q8_0", 42, {"base_url": server.url} | options))
         served = asyncio.run(_generate(backend, requests))
         # SmolLM2 adds no BOS token: this server's prompt log-probabilities are shifted, and refused.
         with pytest.raises(MissingCapabilityError, match="shifted by one token"):
             asyncio.run(backend.preflight(Requirements(frozenset({"loglikelihood"}))))
-    local = asyncio.run(_generate(LlamaCppBackend(BackendSpec("llamacpp", str(smollm2_q8_0), "Q8_0", 42, {"n_ctx": 1024})), requests))
+    in_process = LlamaCppBackend(BackendSpec("llamacpp", str(smollm2_q8_0), "Q8_0", 42, {"n_ctx": 1024, "n_threads": 1}))
+    local = asyncio.run(_generate(in_process, requests))
     assert [r.text for r in served] == [r.text for r in local]
     assert all(r.text and r.completion_tokens == l.completion_tokens for r, l in zip(served, local, strict=True))
