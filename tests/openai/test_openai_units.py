@@ -138,43 +138,66 @@ def test_shifted_or_missing_prompt_logprobs_are_a_capability_error():
         continuation_logprob({"usage": {}, "choices": [{"text": "The sky is blue.", "logprobs": None}]}, "The sky is", " blue", "h")
 
 
-def test_a_server_reporting_slots_sets_the_default_concurrency():
-    """llama-server's documented /v1/models and /props shapes (the llama-cpp-python server has no
-    /props): slots become the default concurrency, meta the size and parameter count."""
+async def _against(routes: dict, scenario):
+    """Run ``scenario(base_url)`` against an aiohttp app answering ``routes`` (path -> (status, JSON))."""
     from aiohttp import web
 
-    from qframe.protocols import BackendSpec
-    from qframe_openai.backend import OpenAIBackend
-
-    models = {"object": "list", "data": [{"id": "q8", "object": "model", "created": 1, "owned_by": "llamacpp",
-                                          "meta": {"n_vocab": 49152, "n_params": 134515008, "size": 144803840}}]}  # fmt: skip
-    props = {"model_path": "/m/q8.gguf", "total_slots": 4, "chat_template": "{{x}}", "build_info": "b7000",
-             "default_generation_settings": {"n_ctx": 4096}}  # fmt: skip
-
-    def answer(body):
+    def answer(status, body):
         async def handler(request):
-            return web.json_response(body)
+            return web.json_response(body, status=status)
 
         return handler
 
-    async def scenario():
-        app = web.Application()
-        app.router.add_get("/v1/models", answer(models))
-        app.router.add_get("/props", answer(props))
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]
-        try:
-            backend = OpenAIBackend(BackendSpec("openai", "q8", "Q8_0", options={"base_url": f"http://127.0.0.1:{port}/v1"}))
-            info = await backend.open()
-            await backend.close()
-            return backend.default_concurrency, info
-        finally:
-            await runner.cleanup()
+    app = web.Application()
+    for (method, path), (status, body) in routes.items():
+        app.router.add_route(method, path, answer(status, body))
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        return await scenario(f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/v1")
+    finally:
+        await runner.cleanup()
 
-    concurrency, info = asyncio.run(scenario())
+
+LLAMA_SERVER_MODELS = {"object": "list", "data": [{"id": "q8", "object": "model", "created": 1, "owned_by": "llamacpp",
+                                                   "meta": {"n_vocab": 49152, "n_params": 134515008, "size": 144803840}}]}  # fmt: skip
+
+
+def test_a_server_reporting_slots_sets_the_default_concurrency():
+    """llama-server's documented /v1/models and /props shapes (the llama-cpp-python server has no
+    /props): slots become the default concurrency, meta the size and parameter count."""
+    from qframe.protocols import BackendSpec
+    from qframe_openai.backend import OpenAIBackend
+
+    props = {"model_path": "/m/q8.gguf", "total_slots": 4, "chat_template": "{{x}}", "build_info": "b7000",
+             "default_generation_settings": {"n_ctx": 4096}}  # fmt: skip
+
+    async def scenario(url):
+        backend = OpenAIBackend(BackendSpec("openai", "q8", "Q8_0", options={"base_url": url}))
+        info = await backend.open()
+        await backend.close()
+        return backend.default_concurrency, info
+
+    routes = {("GET", "/v1/models"): (200, LLAMA_SERVER_MODELS), ("GET", "/props"): (200, props)}
+    concurrency, info = asyncio.run(_against(routes, scenario))
     assert concurrency == 4
     assert (info.size_bytes, info.parameters, info.engine) == (144803840, 134515008, "llama-server over HTTP (b7000)")
     assert info.details["n_ctx"] == 4096 and info.details["identity"]["props"]["model_path"] == "/m/q8.gguf"
+
+
+def test_a_server_that_rejects_echo_cannot_score():
+    from qframe.protocols import BackendSpec, Requirements
+    from qframe_openai.backend import OpenAIBackend
+
+    async def scenario(url):
+        backend = OpenAIBackend(BackendSpec("openai", "q8", options={"base_url": url}))
+        await backend.preflight(Requirements(frozenset({"loglikelihood"})))
+
+    routes = {
+        ("GET", "/v1/models"): (200, LLAMA_SERVER_MODELS),
+        ("POST", "/v1/completions"): (400, {"error": {"message": "'echo' is not supported"}}),
+    }
+    with pytest.raises(MissingCapabilityError, match="cannot score a given text .*HTTP 400: 'echo' is not supported"):
+        asyncio.run(_against(routes, scenario))

@@ -19,7 +19,7 @@ import random
 from collections.abc import Awaitable, Callable, Sequence
 
 from qframe.config import RetrySection
-from qframe.errors import BadInputError, MissingCapabilityError, TransientBackendError
+from qframe.errors import BackendError, BadInputError, MissingCapabilityError, TransientBackendError
 from qframe.protocols import BackendSpec, GenerationRequest, GenerationResult, ModelInfo, Requirements
 from qframe.runner import backoff_delay
 from qframe_openai.identity import ServerModel, find_model, props_or_none, server_kind
@@ -97,7 +97,13 @@ class OpenAIBackend:
     async def _verify_scoring(self) -> None:
         """Score probe texts until one proves the server's prompt log-probabilities line up."""
         for context, continuation in PROBES:
-            if (await self._score(context, continuation)).verified:
+            try:
+                scored = await self._score(context, continuation)
+            except (TransientBackendError, MissingCapabilityError):
+                raise
+            except BackendError as exc:  # e.g. HTTP 400: the server rejects echo or logprobs
+                raise MissingCapabilityError(CANNOT_SCORE.format(where=self.settings.base_url, why=str(exc))) from None
+            if scored.verified:
                 return
         raise MissingCapabilityError(
             CANNOT_SCORE.format(where=self.settings.base_url, why="no probe could verify its prompt log-probabilities")
