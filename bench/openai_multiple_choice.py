@@ -29,12 +29,13 @@ import numpy as np
 from smollm2_ladder import THREADS, fifty_questions, ladder, middle
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.openai.llama_server import LlamaServer  # noqa: E402
+from qframe.errors import MissingCapabilityError
+from qframe.protocols import BackendSpec, Requirements
+from qframe_llamacpp.backend import LlamaCppBackend
+from qframe_openai.backend import OpenAIBackend
 
-from qframe.errors import MissingCapabilityError  # noqa: E402
-from qframe.protocols import BackendSpec, Requirements  # noqa: E402
-from qframe_llamacpp.backend import LlamaCppBackend  # noqa: E402
-from qframe_openai.backend import OpenAIBackend  # noqa: E402
+from tests.openai.llama_server import LlamaServer
+
 
 async def choices(backend) -> list[str]:
     await backend.open()

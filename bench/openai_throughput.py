@@ -26,13 +26,13 @@ from pathlib import Path
 from smollm2_ladder import THREADS, host, ladder, middle, samples
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.openai.llama_server import LlamaServer  # noqa: E402
+from qframe.config import structure_experiment
+from qframe.plan import expand_items, schedule
+from qframe.progress import RunProgress
+from qframe.runner import GenerationStage, RowSink
+from qframe.session import new_session
 
-from qframe.config import structure_experiment  # noqa: E402
-from qframe.plan import expand_items, schedule  # noqa: E402
-from qframe.progress import RunProgress  # noqa: E402
-from qframe.runner import GenerationStage, RowSink  # noqa: E402
-from qframe.session import new_session  # noqa: E402
+from tests.openai.llama_server import LlamaServer
 
 MAX_TOKENS, IN_FLIGHT, MODEL = 32, 4, "smollm2-q8_0"
 PROMPTS = int(os.environ.get("QFRAME_BENCH_PROMPTS", "50"))

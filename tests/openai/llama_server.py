@@ -51,8 +51,12 @@ class LlamaServer:
             "--n_ctx", str(self.n_ctx), "--n_threads", str(self.n_threads), "--n_threads_batch", str(self.n_threads),
             "--seed", "42",
         ]  # fmt: skip
-        output = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115 - owned by the process
-        self._process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=os.environ | {"OMP_NUM_THREADS": str(self.n_threads)})
+        environment = os.environ | {"OMP_NUM_THREADS": str(self.n_threads)}
+        if self.log is None:
+            self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, env=environment)
+        else:
+            with open(self.log, "ab") as output:  # the child keeps its own copy of the descriptor
+                self._process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=environment)
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self._process.poll() is not None:

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pyarrow.dataset as ds
 import pytest
-
 from qframe.errors import RunStateError
 from qframe.session import _check_digests, execute, open_session
+
 from tests.openai.conftest import openai_variant
 from tests.openai.fault_proxy import FaultProxy
 from tests.openai.llama_server import LlamaServer

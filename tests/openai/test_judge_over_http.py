@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
 from qframe_judge_llm.judge import LlmJudge
+
 from tests.safety.support import make_item
 
 pytestmark = pytest.mark.network

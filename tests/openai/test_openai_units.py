@@ -6,7 +6,6 @@ import asyncio
 
 import attrs
 import pytest
-
 from qframe.errors import BackendResponseError, BadInputError, ConfigError, MissingCapabilityError
 from qframe.protocols import GenerationRequest
 from qframe_openai.identity import ServerModel, find_model, server_kind

@@ -10,11 +10,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
 from qframe.errors import BadInputError, MissingCapabilityError
 from qframe.protocols import BackendSpec, GenerationRequest, Requirements
 from qframe_llamacpp.backend import LlamaCppBackend
 from qframe_openai.backend import OpenAIBackend
+
 from tests.openai.conftest import openai_variant
 from tests.openai.llama_server import LlamaServer, free_port
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
 from qframe.cache import cache_dir
 from qframe.errors import MissingCapabilityError
 from qframe.protocols import BackendSpec, GenerationRequest, Requirements
@@ -13,6 +12,7 @@ from qframe_llamacpp.backend import LlamaCppBackend
 from qframe_llamacpp.demo import DEMO_QUANTS, smollm2_source
 from qframe_llamacpp.ladder import build_ladder
 from qframe_openai.backend import OpenAIBackend
+
 from tests.openai.llama_server import LlamaServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.network]

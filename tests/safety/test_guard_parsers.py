@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
 from qframe_judge_llm.judge import LlmJudge
 from qframe_judge_llm.parsing import EXACT_WORD, LLAMA_GUARD, parse_reply
+
 from tests.safety.support import ScriptedProvider, judge_all, make_item
 
 GUARD = {"safe": "safe", "unsafe": "unsafe"}

@@ -13,7 +13,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
-
 from qframe.errors import BackendResponseError, MissingCapabilityError
 from qframe.protocols import GenerationRequest, GenerationResult
 

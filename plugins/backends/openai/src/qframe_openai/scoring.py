@@ -17,11 +17,11 @@ for that whenever the server generated a token.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
-
 from qframe.errors import BackendResponseError, MissingCapabilityError
 
 CANNOT_SCORE = (
@@ -131,5 +131,5 @@ def _well_formed(offsets: Sequence[Any], tokens: Sequence[Any], values: Sequence
         all(isinstance(offset, int) for offset in offsets)
         and all(isinstance(token, str) for token in tokens)
         and all(value is None or isinstance(value, int | float) for value in values)
-        and all(a <= b for a, b in zip(offsets, offsets[1:]))
+        and all(a <= b for a, b in itertools.pairwise(offsets))
     )

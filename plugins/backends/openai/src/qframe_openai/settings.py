@@ -19,7 +19,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
-
 from qframe.errors import ConfigError
 
 OPTIONS = ("base_url", "model", "api_key_env", "stream", "timeout_s", "connect_timeout_s", "concurrency", "extra_body")

@@ -9,7 +9,6 @@ any other HTTP error, e.g. 400 for a request the server rejects, 401 for a wrong
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import time
@@ -17,8 +16,8 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
 import aiohttp
-
 from qframe.errors import BackendError, BackendResponseError, BackendTimeout, TransientBackendError
+
 from qframe_openai.settings import OpenAISettings
 
 RETRYABLE_STATUS = frozenset({408, 429})
@@ -91,7 +90,7 @@ class Transport:
         where = self.url(path)
         try:
             yield
-        except (asyncio.TimeoutError, TimeoutError):
+        except TimeoutError:
             raise BackendTimeout(f"{where}: no complete answer within {self.settings.timeout_s:g} s") from None
         except aiohttp.ClientPayloadError as exc:
             raise BackendResponseError(f"{where}: reply body cut short ({_first_line(exc)})") from None
