@@ -88,7 +88,8 @@ async def _bare(url: str) -> tuple[float, int]:
         async def worker() -> None:
             nonlocal tokens
             while queue:
-                tokens += await ask(queue.pop())
+                count = await ask(queue.pop())  # awaited before the sum: no lost update
+                tokens += count
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(IN_FLIGHT)))
