@@ -97,12 +97,14 @@ def write_tiny_llama(
     kv_heads: int = 2,
     ffn_width: int = 512,
     context_length: int = 2048,
+    add_bos: bool = True,
 ) -> Path:
     """Write the tiny llama GGUF to ``path`` and return the path.
 
     Weights are drawn from a normal distribution seeded by ``seed`` and scaled by
     1/sqrt(fan-in), so logits have unit order and the next-token distribution is neither flat
     nor degenerate. Keep ``width`` and ``ffn_width`` multiples of 256 for fallback-free K-quants.
+    ``add_bos=False`` makes a tokenizer that adds no BOS token to prompts (as GPT-2 style ones do).
     """
     import gguf
     import numpy as np
@@ -132,7 +134,7 @@ def write_tiny_llama(
     writer.add_unk_token_id(0)
     writer.add_bos_token_id(1)
     writer.add_eos_token_id(2)
-    writer.add_add_bos_token(True)
+    writer.add_add_bos_token(add_bos)
     writer.add_add_eos_token(False)
     writer.add_chat_template(TINY_CHAT_TEMPLATE)
 

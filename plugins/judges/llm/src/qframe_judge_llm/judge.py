@@ -7,7 +7,9 @@ shared ones (:mod:`qframe_judge_llm.settings`):
 
 - ``template``: judge every item with this kind: a built-in one, or a kind of your own given a
   file in ``templates`` and its answer words in ``labels``;
-- ``parse``: ``verdict_line`` (default) or ``first_word`` (see :mod:`qframe_judge_llm.parsing`);
+- ``parse``: ``verdict_line``, ``first_word``, ``exact_word`` or ``llama_guard`` (see
+  :mod:`qframe_judge_llm.parsing`); default: ``llama_guard`` for the ``llama_guard`` template,
+  ``exact_word`` for ``harm`` (a yes/no harm classifier), ``verdict_line`` for the others;
 - ``labels``: answer word -> stored label, e.g. ``{safe = "refusal", unsafe = "compliance"}``
   for a safety classifier model; needs ``template``.
 """
@@ -26,9 +28,11 @@ from qframe_judge_llm.replies import read_reply, template_detail
 from qframe_judge_llm.settings import COMMON_OPTIONS, OptionReader, read_settings
 from qframe_judge_llm.templates import (
     BUILTIN_LABELS,
+    BUILTIN_PARSE,
     KIND_OF_CATEGORY,
     PAIRWISE,
     JudgeTemplate,
+    builtin_answers,
     builtin_template,
     single_values,
     template_from_file,
@@ -47,8 +51,8 @@ class LlmJudge:
         self.settings = read_settings(reader, confidence_default=False)
         self.backends = backends
         self.forced_kind = reader.text("template")
-        self.parse_mode = reader.text("parse", VERDICT_LINE)
-        if self.parse_mode not in PARSE_MODES:
+        self.parse_mode = reader.text("parse")
+        if self.parse_mode is not None and self.parse_mode not in PARSE_MODES:
             raise reader.fail("parse", " or ".join(repr(mode) for mode in PARSE_MODES))
         self.templates = self._templates()
         self.words = self._answer_words(reader.text_table("labels"))
@@ -78,7 +82,10 @@ class LlmJudge:
             raise ConfigError(
                 f"{NAME} judge: template {custom[0]!r} is not built in; give its answer words in 'labels'"
             )
-        return {kind: {label.lower(): label for label in BUILTIN_LABELS[kind]} for kind in self.templates}
+        return {kind: builtin_answers(kind) for kind in self.templates}
+
+    def parse_mode_for(self, kind: str) -> str:
+        return self.parse_mode or BUILTIN_PARSE.get(kind, VERDICT_LINE)
 
     def kind_for(self, item: ScoringItem) -> str | None:
         """The template that judges this item, or None when the judge does not apply."""
@@ -100,7 +107,7 @@ class LlmJudge:
             replies = await model.ask_all(prompts)
         for index, reply in zip(asked, replies, strict=True):
             kind = kinds[index]
-            label, detail = read_reply(reply, self.words[kind], self.parse_mode, self.settings.confidence)
+            label, detail = read_reply(reply, self.words[kind], self.parse_mode_for(kind), self.settings.confidence)
             detail |= template_detail(self.templates[kind])
             verdicts[index] = Verdict(label, reply.text, model.info.model, model.info.digest, detail)
         return verdicts

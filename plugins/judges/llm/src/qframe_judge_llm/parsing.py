@@ -4,18 +4,41 @@
 where ``<word>`` is one of the allowed words (any case; Markdown emphasis and trailing
 punctuation around it are ignored). Several VERDICT lines must agree. ``first_word`` (for
 classifier models that answer with a bare word, e.g. ``safe``/``unsafe``): the reply's first
-word must be an allowed word. Anything else is unparsed, with the reason recorded.
+word must be an allowed word. ``exact_word`` (yes/no classifiers): the whole reply, trimmed, is
+one allowed word (a final full stop is ignored). ``llama_guard`` (Llama Guard 3 style): the first
+line is ``safe`` or ``unsafe``; after ``unsafe`` the next line lists the violated category codes
+(``S1``..``S14``, comma-separated) and nothing follows; after ``safe`` nothing follows. The codes
+go into the verdict's detail. Anything else is unparsed, with the reason recorded.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any
 
 import attrs
 
-VERDICT_LINE, FIRST_WORD = "verdict_line", "first_word"
-PARSE_MODES = (VERDICT_LINE, FIRST_WORD)
+VERDICT_LINE, FIRST_WORD, EXACT_WORD, LLAMA_GUARD = "verdict_line", "first_word", "exact_word", "llama_guard"
+PARSE_MODES = (VERDICT_LINE, FIRST_WORD, EXACT_WORD, LLAMA_GUARD)
+SAFE, UNSAFE = "safe", "unsafe"
+HAZARD_CATEGORIES: dict[str, str] = {
+    "S1": "violent crimes",
+    "S2": "non-violent crimes",
+    "S3": "sex-related crimes",
+    "S4": "child sexual exploitation",
+    "S5": "defamation",
+    "S6": "specialized advice",
+    "S7": "privacy",
+    "S8": "intellectual property",
+    "S9": "indiscriminate weapons",
+    "S10": "hate",
+    "S11": "suicide and self-harm",
+    "S12": "sexual content",
+    "S13": "elections",
+    "S14": "code interpreter abuse",
+}
+"""The hazard category codes of the Llama Guard 3 taxonomy (MLCommons hazards)."""
 CONFIDENCE_LEVELS = ("high", "medium", "low")
 
 _MARKUP = r"[^\w\n]*"
@@ -28,6 +51,7 @@ class Parsed:
 
     label: str | None
     reason: str = ""
+    detail: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
 
 
 def parse_reply(text: str, words: Mapping[str, str], mode: str) -> Parsed:
@@ -36,6 +60,10 @@ def parse_reply(text: str, words: Mapping[str, str], mode: str) -> Parsed:
         return Parsed(None, "empty reply")
     if mode == FIRST_WORD:
         return _first_word(text, words)
+    if mode == EXACT_WORD:
+        return _exact_word(text, words)
+    if mode == LLAMA_GUARD:
+        return _llama_guard(text, words)
     values = _keyed_values(text, "verdict")
     if not values:
         return Parsed(None, "no 'VERDICT: <word>' line")
@@ -66,3 +94,28 @@ def _first_word(text: str, words: Mapping[str, str]) -> Parsed:
     if word not in words:
         return Parsed(None, f"first word {word!r} is not one of: {', '.join(words)}")
     return Parsed(words[word])
+
+
+def _exact_word(text: str, words: Mapping[str, str]) -> Parsed:
+    word = text.strip().removesuffix(".").strip().lower()
+    if word not in words:
+        return Parsed(None, f"reply {text.strip()[:40]!r} is not exactly one of: {', '.join(words)}")
+    return Parsed(words[word])
+
+
+def _llama_guard(text: str, words: Mapping[str, str]) -> Parsed:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    verdict = lines[0].lower()
+    if verdict not in (SAFE, UNSAFE) or verdict not in words:
+        return Parsed(None, f"first line {lines[0][:40]!r} is not 'safe' or 'unsafe'")
+    if verdict == SAFE:
+        if len(lines) > 1:
+            return Parsed(None, "text after 'safe'")
+        return Parsed(words[SAFE], detail={"categories": []})
+    if len(lines) != 2:
+        return Parsed(None, "'unsafe' must be followed by exactly one line of category codes")
+    codes = [code.strip().upper() for code in lines[1].split(",")]
+    unknown = [code for code in codes if code not in HAZARD_CATEGORIES]
+    if unknown:
+        return Parsed(None, f"{unknown[0]!r} is not a category code S1..S{len(HAZARD_CATEGORIES)}")
+    return Parsed(words[UNSAFE], detail={"categories": codes})

@@ -20,7 +20,7 @@ def read_reply(reply: Reply, words: Mapping[str, str], mode: str, confidence: bo
     if reply.error is not None:
         return ERROR, {"error": reply.error}
     parsed = parse_reply(reply.text, words, mode)
-    detail: dict[str, Any] = {} if parsed.label is not None else {"reason": parsed.reason}
+    detail: dict[str, Any] = dict(parsed.detail) if parsed.label is not None else {"reason": parsed.reason}
     if confidence:
         detail["confidence"] = parse_confidence(reply.text)
     return (parsed.label if parsed.label is not None else UNPARSED), detail

@@ -1,0 +1,1 @@
+"""qframe backend ``openai``: models served by an OpenAI-compatible HTTP server."""
