@@ -1,0 +1,46 @@
+"""qframe's own plugins pass the conformance suites they offer to plugin authors."""
+
+from __future__ import annotations
+
+from qframe.testing import BackendConformance, JudgeConformance, MetricConformance, ReporterConformance, TaskConformance
+
+
+class TestMockBackend(BackendConformance):
+    backend = "mock"
+    model = "tiny-F16"
+    other_model = "tiny-Q4_K_M"
+    transient_options = {"fault_rate": 1.0, "faults": ["error"]}
+
+
+class TestMockTask(TaskConformance):
+    task = "mock"
+
+
+class TestMockMultipleChoiceTask(TaskConformance):
+    task = "mock"
+    options = {"mode": "loglikelihood"}
+
+
+class TestRefusalTask(TaskConformance):
+    task = "refusal"
+
+
+class TestBiasTask(TaskConformance):
+    task = "bias"
+
+
+class TestExactMatchMetric(MetricConformance):
+    metric = "exact_match"
+
+
+class TestRougeLMetric(MetricConformance):
+    metric = "rouge_l"
+
+
+class TestRegexRefusalJudge(JudgeConformance):
+    judge = "regex_refusal"
+    labels = frozenset({"refusal", "compliance", "n/a"})
+
+
+class TestMarkdownReporter(ReporterConformance):
+    reporter = "markdown"
