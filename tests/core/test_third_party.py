@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,8 +20,18 @@ def site(tmp_path_factory) -> Path:
     target = tmp_path_factory.mktemp("site")
     for package in ("qframe-example-backend", "qframe-broken-example", "qframe-unresolved-example"):
         subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-             "--target", str(target), str(FIXTURES / package)],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--no-deps",
+                "--no-build-isolation",
+                "--target",
+                str(target),
+                str(FIXTURES / package),
+            ],
             check=True,
             capture_output=True,
         )
@@ -82,3 +93,18 @@ def test_plugins_check_passes_for_a_clean_install(cli):
     assert "qframe-mock 0.1.0 (entry point mock): ok" in out
     assert "  backend mock -> qframe_mock.backend:MockBackend" in out
     assert " 0 problems" in err
+
+
+def test_installed_example_passes_its_own_conformance_suite(site, tmp_path):
+    # A copy outside this repository, so only the installed package and qframe.testing are in play.
+    shutil.copytree(FIXTURES / "qframe-example-backend" / "tests", tmp_path / "tests")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=tmp_path,
+        env=dict(os.environ, PYTHONPATH=str(site)),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert " passed" in result.stdout and "skipped" not in result.stdout, result.stdout

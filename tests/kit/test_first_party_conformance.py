@@ -33,8 +33,13 @@ class TestExactMatchMetric(MetricConformance):
     metric = "exact_match"
 
 
-class TestRougeLMetric(MetricConformance):
-    metric = "rouge_l"
+class TestOutputLengthMetric(MetricConformance):
+    metric = "output_length"
+
+
+class TestLengthRatioMetric(MetricConformance):
+    metric = "length_ratio"
+    value_range = None
 
 
 class TestRegexRefusalJudge(JudgeConformance):

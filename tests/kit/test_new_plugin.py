@@ -31,7 +31,9 @@ def test_skeleton_methods_say_they_are_not_implemented(cli, tmp_path: Path) -> N
     pyproject = tomllib.loads((root / "pyproject.toml").read_text())
     assert pyproject["project"]["entry-points"]["qframe"] == {"toyq": "qframe_toyq.plugin"}
     backend = _load(root / "src" / "qframe_toyq" / "backend.py", "toyq_backend").ToyqBackend(BackendSpec("toyq", "m"))
-    with pytest.raises(NotImplementedError, match=r"ToyqBackend.open is not implemented yet: write it in src/qframe_toyq/backend.py"):
+    with pytest.raises(
+        NotImplementedError, match=r"ToyqBackend.open is not implemented yet: write it in src/qframe_toyq/backend.py"
+    ):
         asyncio.run(backend.open())
 
 
@@ -66,12 +68,28 @@ def test_filled_in_package_installs_and_passes_the_suite(cli, tmp_path: Path) ->
     tests.write_text(text)
     site = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--target", str(site), str(root)],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(site),
+            str(root),
+        ],
+        check=True,
+        capture_output=True,
     )
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
-        cwd=root, env=dict(os.environ, PYTHONPATH=str(site)), capture_output=True, text=True, timeout=300,
+        cwd=root,
+        env=dict(os.environ, PYTHONPATH=str(site)),
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert " passed" in result.stdout and "skipped" not in result.stdout, result.stdout

@@ -174,7 +174,12 @@ from qframe.testing import ${conformance}
 class Test${cls}(${conformance}):
 $body'''
 
-METHODS = {"backend": ("open", "generate", "loglikelihood", "close"), "task": ("samples",), "metric": ("score",), "judge": ("judge",)}
+METHODS = {
+    "backend": ("open", "generate", "loglikelihood", "close"),
+    "task": ("samples",),
+    "metric": ("score",),
+    "judge": ("judge",),
+}
 
 
 def new_plugin(kind: str, name: str, directory: Path) -> Path:
@@ -182,15 +187,23 @@ def new_plugin(kind: str, name: str, directory: Path) -> Path:
     if kind not in KINDS:
         raise BadInputError(f"unknown plugin kind {kind!r}; choose one of: {', '.join(KINDS)}")
     if not _NAME.fullmatch(name):
-        raise BadInputError(f"plugin name {name!r} must be lowercase letters, digits and underscores, starting with a letter")
+        raise BadInputError(
+            f"plugin name {name!r} must be lowercase letters, digits and underscores, starting with a letter"
+        )
     distribution = f"qframe-{name.replace('_', '-')}"
     root = directory / distribution
     if root.exists():
         raise BadInputError(f"{root} already exists; choose another name or --dir")
     module = f"qframe_{name}"
     cls = "".join(part.capitalize() for part in name.split("_")) + kind.capitalize()
-    values = {"name": name, "kind": kind, "module": module, "cls": cls, "distribution": distribution,
-              "conformance": f"{kind.capitalize()}Conformance"}
+    values = {
+        "name": name,
+        "kind": kind,
+        "module": module,
+        "cls": cls,
+        "distribution": distribution,
+        "conformance": f"{kind.capitalize()}Conformance",
+    }
     for method in METHODS[kind]:
         values[f"todo_{method}"] = Template(TODO).substitute(values, method=method)
     files = {

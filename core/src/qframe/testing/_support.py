@@ -33,11 +33,18 @@ def check(condition: object, rule: str, detail: str) -> None:
 def check_capability_error(exc: BaseException | None, rule: str, capability: str) -> None:
     """An undeclared capability must be refused with a one-line MissingCapabilityError."""
     if exc is None:
-        broken(rule, f"the plugin declares no {capability} support, yet the call succeeded instead of raising MissingCapabilityError")
+        broken(
+            rule,
+            f"the plugin declares no {capability} support, yet the call succeeded instead of raising MissingCapabilityError",
+        )
     check(
         isinstance(exc, MissingCapabilityError),
         rule,
         f"asking for {capability} raised {type(exc).__name__}, expected MissingCapabilityError",
     )
     message = str(exc)
-    check(message.strip() and "\n" not in message.strip(), rule, f"the capability error must be one non-empty line, got {message!r}")
+    check(
+        message.strip() and "\n" not in message.strip(),
+        rule,
+        f"the capability error must be one non-empty line, got {message!r}",
+    )

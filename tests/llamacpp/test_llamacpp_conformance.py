@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -12,7 +13,7 @@ from qframe.testing import BackendConformance
 
 class TestLlamaCppBackend(BackendConformance):
     backend = "llamacpp"
-    options = {"n_ctx": 512, "n_threads": 2}
+    options: ClassVar = {"n_ctx": 512, "n_threads": 1}
 
     @pytest.fixture
     def conformance_models(self, tiny_model: Path, tiny_variant: Callable[[str], Path]) -> tuple[str, str]:
