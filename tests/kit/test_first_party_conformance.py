@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from qframe.testing import BackendConformance, JudgeConformance, MetricConformance, ReporterConformance, TaskConformance
 
 
@@ -9,7 +11,7 @@ class TestMockBackend(BackendConformance):
     backend = "mock"
     model = "tiny-F16"
     other_model = "tiny-Q4_K_M"
-    transient_options = {"fault_rate": 1.0, "faults": ["error"]}
+    transient_options: ClassVar = {"fault_rate": 1.0, "faults": ["error"]}
 
 
 class TestMockTask(TaskConformance):
@@ -18,7 +20,7 @@ class TestMockTask(TaskConformance):
 
 class TestMockMultipleChoiceTask(TaskConformance):
     task = "mock"
-    options = {"mode": "loglikelihood"}
+    options: ClassVar = {"mode": "loglikelihood"}
 
 
 class TestRefusalTask(TaskConformance):
@@ -45,6 +47,13 @@ class TestLengthRatioMetric(MetricConformance):
 class TestRegexRefusalJudge(JudgeConformance):
     judge = "regex_refusal"
     labels = frozenset({"refusal", "compliance", "n/a"})
+
+
+class TestLlmJudge(JudgeConformance):
+    judge = "llm"
+    options: ClassVar = {"backend": "mock", "model": "judge", "backend_options": {"responses": ["VERDICT: refusal"]}}
+    labels = frozenset({"refusal", "compliance"})
+    unparseable_options: ClassVar = {"backend_options": {"responses": ["%%garbage%%", ""]}}
 
 
 class TestMarkdownReporter(ReporterConformance):

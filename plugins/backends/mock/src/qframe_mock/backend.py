@@ -9,11 +9,15 @@ Options (per variant, or per ladder):
   from, any of ``timeout`` (the call hangs until the runner's timeout), ``error`` (a server
   error) and ``garbage`` (an unparseable reply). Faults are drawn at random per call, like a
   flaky server, so a retry or a resume can pass; ``fault_seed`` makes the draws repeatable.
-- ``responses``: a list of canned replies returned verbatim, one per ``generate`` call in call
+- ``responses``: a list of canned replies returned verbatim (up to a stop string), one per ``generate`` call in call
   order, starting again from the first when the list is used up (so a one-element list answers
   every call alike). Warm-up calls take replies from the list too. Without it, answers follow
   the prompt as described above. Used to script a mock judge, garbage and empty replies
   included.
+
+Like a real engine, generation ends before the first ``stop`` string, ``prompt_tokens`` counts the
+system prompt and, with ``chat``, two role markers, the generated word is the most likely entry of
+its ``top_logprobs``, log-likelihoods are <= 0, and a closed backend refuses calls.
 
 ``model`` may name an existing file; its SHA-256 is then the model digest (so a changed file is
 detected on resume). Otherwise the digest is derived from the model name.
@@ -176,8 +180,8 @@ class MockBackend:
 
 def _cut_at_stop(text: str, stop: Sequence[str]) -> str:
     """The text up to the first stop string, as engines return it."""
-    cut = min((text.index(s) for s in stop if s and s in text), default=len(text))
-    return text[:cut].rstrip()
+    cut = min((text.index(s) for s in stop if s and s in text), default=None)
+    return text if cut is None else text[:cut].rstrip()
 
 
 def _prompt_tokens(request: GenerationRequest) -> int:
