@@ -45,7 +45,8 @@ def _check_loaded(host: PluginHost, plugin: LoadedPlugin) -> PluginReport:
         for name in names:
             factory = host.get(kind, name).factory
             target = getattr(factory, "target", None)
-            registrations.append(f"{kind[:-1]} {name}" + (f" -> {target}" if target else ""))
+            shown = target or f"{getattr(factory, '__module__', '?')}:{getattr(factory, '__qualname__', type(factory).__name__)}"
+            registrations.append(f"{kind[:-1]} {name} -> {shown}")
             if target is not None:
                 problem = _unresolved(target)
                 if problem:
