@@ -219,8 +219,8 @@ def validate(host: PluginHost, config: Path) -> None:
 
 
 @cli.command()
-@click.option("--check", is_flag=True, help="Also check that every registration resolves; exit 1 on any problem.")
 @click.pass_obj
+@click.option("--check", is_flag=True, help="Also check that every registration resolves; exit 1 on any problem.")
 def plugins(host: PluginHost, check: bool) -> None:
     """List installed plugins: distribution, version and what each registers."""
     if check:
