@@ -54,7 +54,11 @@ def crafted() -> RunData:
         + score_rows("Q8_0", "gen", "kl_divergence", [0.01] * 39 + [1.0])
     )
     generations = generation_rows("F16", 40, 30.0) + generation_rows("Q8_0", 40, 60.0) + generation_rows("Q2_K", 40, 75.0)
-    return RunData(variants(("F16", 16.0, True), ("Q8_0", 8.5, False), ("Q2_K", 4.5, False)), generations, scores)
+    fidelity = [{"variant": "Q8_0", "task": "gen", "sample_id": f"s{i:03d}", "repetition": 0, "method": "teacher_forced",
+                 "kl": [kl], "top1_match": [kl < 0.5], "logprob_delta": [-kl]}
+                for i, kl in enumerate([0.01] * 39 + [1.0])]
+    return RunData(variants(("F16", 16.0, True), ("Q8_0", 8.5, False), ("Q2_K", 4.5, False)), generations, scores,
+                   fidelity=fidelity)
 
 
 def test_cells_hold_paired_deltas_flips_and_fidelity(crafted):
@@ -67,6 +71,10 @@ def test_cells_hold_paired_deltas_flips_and_fidelity(crafted):
     assert cells["Q2_K"]["generation_delta_pct"] == pytest.approx(-40.0)
     assert cells["Q8_0"]["kl_mean"] == pytest.approx((0.39 + 1.0) / 40)
     assert cells["Q8_0"]["kl_p99"] == pytest.approx(0.01 + (1.0 - 0.01) * 0.61)
+    assert cells["Q8_0"]["top1_agreement"] == pytest.approx(39 / 40)
+    assert cells["Q8_0"]["logprob_delta_mean"] == pytest.approx(-(0.39 + 1.0) / 40)
+    assert cells["Q8_0"]["mean:gen/kl_divergence"] == pytest.approx((0.39 + 1.0) / 40)  # the per-item metric stays
+    assert "kl_mean" not in cells["F16"] and "kl_mean" not in cells["Q2_K"]
     assert cells["Q8_0"]["delta:gen/rouge_l"] == pytest.approx(-0.01)
     assert "delta:gen/rouge_l" not in cells["F16"]
 
@@ -101,7 +109,7 @@ def test_binary_comparison_matches_statsmodels_mcnemar(crafted):
     assert q2["delta"] == pytest.approx(-0.375)
     assert q2["ci_low"] < q2["delta"] < q2["ci_high"] < 0
     assert q2["cluster_ci_low"] < q2["delta"] < q2["cluster_ci_high"] and q2["clusters"] == 4
-    assert q2["equivalent"] is False and q2["mde_pp"] > 0
+    assert q2["equivalent"] is False and q2["equivalence"] == "not_equivalent" and q2["ci_method"] == "tango_score"
     rouge = rows[("Q2_K", "gen", "rouge_l")]
     assert rouge["kind"] == "continuous" and rouge["test"] == "paired_t"
 
@@ -189,7 +197,7 @@ def test_classifier_thresholds_come_from_options_and_bad_options_are_config_erro
     strict = CLASSIFIERS[0]({"negligible_benchmark_pp": -1.0})
     assert strict.thresholds["negligible_benchmark_pp"] == -1.0
     labels = strict.classify([{"baseline": False, "benchmark_delta_pp": -2.0}])
-    assert labels == [{"quality_tier": "acceptable"}]
+    assert labels[0]["quality_tier"] == "acceptable" and labels[0]["quality_tier_evidence"] == "inconclusive"
     with pytest.raises(ConfigError, match="classifiers.quality_tier: unknown option 'nope'; allowed: negligible_benchmark_pp"):
         CLASSIFIERS[0]({"nope": 1})
     with pytest.raises(ConfigError, match="classifiers.safety_regime"):

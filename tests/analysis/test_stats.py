@@ -268,14 +268,14 @@ def test_tost_on_binary_outcomes_uses_percentage_point_margins() -> None:
     a, b = paired_binary(b01=1, b10=1, both_right=600, both_wrong=398)
     assert stats.tost_paired(a, b, margin=0.01).equivalent
     a, b = paired_binary(b01=0, b10=40, both_right=600, both_wrong=360)
-    assert not stats.tost_paired(a, b, margin=0.01).equivalent
+    assert stats.tost_paired(a, b, margin=0.01).verdict == "not_equivalent"
 
 
-def test_tost_without_spread_compares_the_constant_difference_with_the_margin() -> None:
-    assert stats.tost_paired([0.5, 0.5], [0.505, 0.505], margin=0.01) == stats.TostResult(
-        0.0, True, pytest.approx(0.005), pytest.approx(0.005)
-    )
-    assert not stats.tost_paired([0.5, 0.5], [0.6, 0.6], margin=0.01).equivalent
+def test_tost_without_spread_shows_nothing() -> None:
+    for shifted in (0.505, 0.6):
+        result = stats.tost_paired([0.5, 0.5], [shifted, shifted], margin=0.01)
+        assert result.verdict == "inconclusive" and not result.equivalent and math.isnan(result.p_value)
+        assert result.low == result.high == pytest.approx(shifted - 0.5)
 
 
 def test_tost_needs_a_positive_margin() -> None:

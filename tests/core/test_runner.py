@@ -133,7 +133,7 @@ def test_warmup_calls_are_made_but_not_stored(counting, run_experiment):
 
 def test_faults_are_retried_and_remaining_errors_stored_with_nonzero_exit(host, run_experiment):
     cfg = config(
-        ladder=LADDER | {"options": {"fault_rate": 0.2}},
+        ladder=LADDER | {"options": {"fault_rate": 0.2, "fault_seed": 7}},
         experiment={"timeout_s": 0.05},
         retry={"attempts": 2},
         tasks=[{"name": "mock", "limit": 100}],

@@ -39,10 +39,11 @@ def test_demo_config_runs_on_the_real_ladder_with_small_limits(host, run_experim
     rows = session.store.read("generations").to_pylist()
     generated = [r for r in rows if r["mode"] == "generate"]
     assert all(r["eval_ms"] > 0 and r["prompt_eval_ms"] > 0 and r["top_logprobs"] for r in generated)
-    scores = session.store.read("scores").to_pylist()
-    kl = [s["value"] for s in scores if s["metric"] == "kl_divergence" and s["value"] is not None]
-    assert kl and min(kl) >= 0
+    fidelity = [r for r in session.store.read("fidelity").to_pylist() if r["kl"] is not None]
+    assert {r["variant"] for r in fidelity} == {"Q8_0", "Q2_K"} and {r["method"] for r in fidelity} == {"teacher_forced"}
+    assert all(r["error"] is None and min(r["kl"]) >= 0 for r in fidelity)
     verdicts = session.store.read("verdicts").to_pylist()
     assert {v["label"] for v in verdicts if v["task"] == "refusal"} <= {"refusal", "compliance"}
     report = (session.path / "report.md").read_text()
     assert "## Decision matrix" in report and "| Q2_K |" in report
+    assert "Method: teacher_forced" in report

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 from qframe_metrics_fidelity.flips import AnswerFlips, answer_flips
-from qframe_metrics_fidelity.kl import mean_kl, top1_agreement, topk_kl
+from qframe.fidelity.topk import mean_kl, top1_agreement, topk_kl
 
 VOCABULARY = [f"tok{index}" for index in range(50)]
 

@@ -255,7 +255,8 @@ def test_generate_and_loglikelihood_modes_share_items(mmlu_file):
     generate = task("mmlu", path=str(mmlu_file))
     ranked = task("mmlu", path=str(mmlu_file), mode="loglikelihood")
     assert (generate.mode, ranked.mode) == ("generate", "loglikelihood")
-    assert generate.default_metrics == ranked.default_metrics == ("accuracy_raw", "accuracy_rescored")
+    assert generate.default_metrics == ("accuracy_raw", "accuracy_rescored")
+    assert ranked.default_metrics == ("accuracy_raw", "accuracy_rescored", "accuracy_norm_char")
     assert generate.samples(None, 42) == ranked.samples(None, 42)
     sample = ranked.samples(None, 42)[0]
     assert sample.context == f"Question: {sample.prompt.split(chr(10))[0]}\nAnswer:"
@@ -404,6 +405,7 @@ def test_a_builtin_benchmark_runs_end_to_end_on_the_mock_backend(host, run_exper
     }
     session, outcome = run_experiment(host, config)
     scores = session.store.read("scores").to_pylist()
-    assert {row["metric"] for row in scores} == {"accuracy_raw", "accuracy_rescored"}
-    assert len(scores) == 2 * 6 * 2
+    metrics = {"accuracy_raw", "accuracy_rescored"} | ({"accuracy_norm_char"} if mode == "loglikelihood" else set())
+    assert {row["metric"] for row in scores} == metrics
+    assert len(scores) == len(metrics) * 6 * 2
     assert all(row["value"] in (0.0, 1.0) for row in scores)

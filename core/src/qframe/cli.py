@@ -171,6 +171,7 @@ def compare(host: PluginHost, run_a: Path, run_b: Path, pairs: tuple[str, ...]) 
             RunData.from_store(second.store, second.manifest),
             first.experiment.analysis,
             parsed or None,
+            seed=first.experiment.experiment.seed,
         )
     except ValueError as exc:
         raise ConfigError(f"--pair: {exc}") from None
@@ -215,6 +216,37 @@ def validate(host: PluginHost, config: Path) -> None:
 
     experiment, tasks = prepare(load_experiment(config, host), host)
     for line in describe(experiment, tasks):
+        click.echo(line)
+
+
+@cli.command()
+@click.argument("config", required=False, type=click.Path(path_type=Path))
+@click.option("--baseline-rate", type=float, required=True, help="Expected baseline accuracy (0-1).")
+@click.option("--mde-pp", type=float, required=True, help="Smallest change to detect, in percentage points.")
+@click.option("--discordance", type=float, help="Expected share of items the arms disagree on (default: 2p(1-p)).")
+@click.option("--alpha", type=float, default=0.05, show_default=True, help="Two-sided significance level.")
+@click.option("--power", "power_", type=float, default=0.8, show_default=True, help="Power to detect the change.")
+@click.pass_obj
+def power(host: PluginHost, config: Path | None, baseline_rate: float, mde_pp: float, discordance: float | None,
+          alpha: float, power_: float) -> None:
+    """Paired items needed to detect a change; with CONFIG, compared with each of its tasks."""
+    from qframe.errors import ConfigError
+    from qframe.power import TaskSupply, describe, plan
+
+    try:
+        result = plan(baseline_rate, mde_pp, discordance, alpha, power_)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    supplies = []
+    if config is not None:
+        from qframe.config import load_experiment
+
+        experiment = load_experiment(config, host)
+        for index, section in enumerate(experiment.tasks):
+            task = host.get("tasks", section.name, where=f"tasks[{index}].name").factory(section.options)
+            items = len(task.samples(section.limit, experiment.experiment.seed))
+            supplies.append(TaskSupply(section.task_id, items, result.items))
+    for line in describe(result, supplies):
         click.echo(line)
 
 

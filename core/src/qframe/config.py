@@ -135,6 +135,25 @@ class StoreSection:
 
 
 @attrs.define
+class FidelitySection:
+    """The fidelity stage: how each variant's next-token distributions compare with its baseline's.
+
+    ``enabled`` left unset runs the stage whenever ``experiment.top_logprobs > 0``. ``method``
+    ``teacher_forced`` has every variant score the baseline's own output tokens (end token
+    included) through the backend's ``teacher_force``; ``shared_prefix`` compares the top-k
+    lists stored with each generation up to the first differing top-1 token. ``top_k`` is how
+    many of the baseline's most likely tokens are kept per position (teacher_forced).
+    """
+
+    enabled: bool | None = None
+    method: Literal["teacher_forced", "shared_prefix"] = "teacher_forced"
+    top_k: int = attrs.field(default=256, validator=_positive)
+
+    def active(self, top_logprobs: int) -> bool:
+        return self.enabled if self.enabled is not None else top_logprobs > 0
+
+
+@attrs.define
 class AnalysisSection:
     """Settings of the analysis stage; every threshold is printed in the report."""
 
@@ -145,6 +164,7 @@ class AnalysisSection:
     alpha: float = 0.05
     power: float = 0.8
     bootstrap_resamples: int = attrs.field(default=2000, validator=_positive)
+    expected_discordance: float | None = None
     context_length: int = attrs.field(default=2048, validator=_positive)
     memory_overhead: float = attrs.field(default=1.1, validator=_positive)
     kv_bytes_per_element: float = attrs.field(default=2.0, validator=_positive)
@@ -157,6 +177,8 @@ class AnalysisSection:
             value = getattr(self, name)
             if not 0 < value < 1:
                 raise FieldValueError(name, f"must be between 0 and 1, got {value}")
+        if self.expected_discordance is not None and not 0 < self.expected_discordance <= 1:
+            raise FieldValueError("expected_discordance", f"must be in (0, 1], got {self.expected_discordance}")
 
 
 @attrs.define
@@ -188,6 +210,7 @@ class Experiment:
     store: StoreSection = attrs.Factory(StoreSection)
     analysis: AnalysisSection = attrs.Factory(AnalysisSection)
     defaults: DefaultsSection = attrs.Factory(DefaultsSection)
+    fidelity: FidelitySection = attrs.Factory(FidelitySection)
 
     def resolved_variants(self) -> list[VariantSection]:
         """Explicit variants plus the ladder expanded, with exactly one baseline."""
@@ -279,6 +302,9 @@ def structure_experiment(data: Mapping[str, Any]) -> Experiment:
     for backend, limit in experiment.concurrency.items():
         if limit < 1:
             raise ConfigError(f"concurrency.{backend}: must be >= 1, got {limit}")
+    fidelity, top_logprobs = experiment.fidelity, experiment.experiment.top_logprobs
+    if fidelity.method == "shared_prefix" and fidelity.active(top_logprobs) and top_logprobs == 0:
+        raise ConfigError("fidelity.method: shared_prefix compares stored top-k lists; set experiment.top_logprobs > 0")
     return experiment
 
 

@@ -1,7 +1,9 @@
 """Expand an experiment into work items and order them into schedule units.
 
 A work item is one (variant, task, sample, repetition); every variant gets the same samples
-and the same request (the paired design). A unit is a run of items for one variant that the
+and the same request (the paired design). Each repetition of an item has its own sampling seed,
+derived from the experiment's seed, the task, the sample and the repetition (:func:`item_seed`):
+the same for every variant, different between repetitions, and stored with the generation. A unit is a run of items for one variant that the
 runner executes together; the schedule decides their order:
 
 - ``sequential``: one unit per variant, variant after variant (engines that hold one model).
@@ -12,6 +14,7 @@ runner executes together; the schedule decides their order:
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
@@ -33,6 +36,15 @@ class WorkItem:
     def key(self) -> ItemKey:
         return ItemKey(self.variant.id, self.task, self.sample.id, self.repetition)
 
+    def seed(self, experiment_seed: int) -> int:
+        return item_seed(experiment_seed, self.task, self.sample.id, self.repetition)
+
+
+def item_seed(experiment_seed: int, task: str, sample_id: str, repetition: int) -> int:
+    """The sampling seed of one repetition of one item: a 31-bit hash, stable across runs and hosts."""
+    digest = hashlib.sha256(f"{experiment_seed}\x1f{task}\x1f{sample_id}\x1f{repetition}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+
 
 @attrs.frozen
 class Unit:
@@ -40,15 +52,15 @@ class Unit:
     items: tuple[WorkItem, ...]
 
 
-def build_request(experiment: Experiment, sample: Sample) -> GenerationRequest:
-    """The request for a sample: identical for every variant."""
+def build_request(experiment: Experiment, sample: Sample, seed: int) -> GenerationRequest:
+    """The request for one repetition of a sample (``seed`` from :func:`item_seed`): identical for every variant."""
     settings = experiment.experiment
     return GenerationRequest(
         prompt=sample.prompt,
         system=sample.system,
         max_tokens=settings.max_tokens,
         temperature=settings.temperature,
-        seed=settings.seed,
+        seed=seed,
         top_logprobs=settings.top_logprobs,
         chat=settings.chat,
     )

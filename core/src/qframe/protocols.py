@@ -85,6 +85,64 @@ class GenerationResult:
 
 
 @attrs.frozen
+class TeacherForcedRequest:
+    """One fixed continuation to score teacher-forced after a prompt (see ``Backend.teacher_force``).
+
+    The prompt is rendered exactly as :meth:`Backend.generate` renders a request with the same
+    ``prompt``, ``system`` and ``chat``. The continuation is given either as ``text``, which the
+    backend tokenizes as the model sees it after that prompt (with ``append_end`` the model's
+    end-of-generation token follows it), or as ``tokens``, ids scored exactly as given (another
+    variant's reference tokens; the variants must share a vocabulary). Position ``i`` is the
+    model's distribution before continuation token ``i``, whatever it would have generated there.
+
+    Per position the backend returns either its own ``top_k`` most likely tokens (``top_k > 0``)
+    or its log-probabilities at the token ids ``at_ids[i]`` (one tuple per position); not both.
+    """
+
+    prompt: str
+    system: str | None = None
+    chat: bool = True
+    text: str | None = None
+    tokens: tuple[int, ...] | None = None
+    append_end: bool = False
+    top_k: int = 0
+    at_ids: tuple[tuple[int, ...], ...] | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if (self.text is None) == (self.tokens is None):
+            raise ValueError("TeacherForcedRequest: give exactly one of text and tokens")
+        if self.tokens is not None and self.append_end:
+            raise ValueError("TeacherForcedRequest: append_end applies to text; put the end token in tokens")
+        if (self.top_k > 0) == (self.at_ids is not None):
+            raise ValueError("TeacherForcedRequest: ask for exactly one of top_k > 0 and at_ids")
+        if self.at_ids is not None and self.tokens is not None and len(self.at_ids) != len(self.tokens):
+            raise ValueError(f"TeacherForcedRequest: {len(self.at_ids)} at_ids rows for {len(self.tokens)} tokens")
+
+
+@attrs.frozen
+class TeacherForcedScores:
+    """A backend's teacher-forced scores of a :class:`TeacherForcedRequest`, one entry per position.
+
+    ``tokens`` are the scored token ids (the end-of-generation token last when it was appended),
+    ``token_logprobs`` the natural-log probability of each of them and ``top1`` the model's own
+    most likely token id at each position. ``top_ids``/``top_logprobs`` (most likely first) answer
+    ``top_k``; ``at_logprobs`` answers ``at_ids``, in the same order. ``rest_logprob`` is the exact
+    natural log of the probability mass outside the returned ids at each position (outside
+    ``top_ids``, or outside ``at_ids``), computed from the full distribution, ``-inf`` where the
+    returned ids cover the vocabulary. ``vocab_size`` is the number of entries of a distribution.
+    """
+
+    tokens: tuple[int, ...]
+    token_logprobs: tuple[float, ...]
+    top1: tuple[int, ...]
+    rest_logprob: tuple[float, ...]
+    vocab_size: int
+    top_ids: tuple[tuple[int, ...], ...] = ()
+    top_logprobs: tuple[tuple[float, ...], ...] = ()
+    at_logprobs: tuple[tuple[float, ...], ...] = ()
+
+
+@attrs.frozen
 class ModelInfo:
     """What a backend knows about the weights behind a variant (written to the manifest)."""
 
@@ -139,6 +197,17 @@ class Backend(Protocol):
     what ``requirements`` asks. It raises :class:`qframe.errors.BadInputError` (unreadable model)
     or :class:`qframe.errors.MissingCapabilityError` with a one-line message, and loads nothing
     heavy.
+
+    A backend may also offer ``async teacher_force(request: TeacherForcedRequest) ->
+    TeacherForcedScores``: score one fixed continuation after a prompt, teacher-forced, with the
+    model's full next-token distribution at each position (see :class:`TeacherForcedRequest` and
+    :class:`TeacherForcedScores`). The fidelity stage uses it: the baseline scores its own output
+    (with the end-of-generation token) keeping its top-k per position, then every other variant
+    scores the same token ids and returns its log-probabilities at the baseline's top-k ids plus
+    the exact mass outside them. Engines that keep full logits per position (llama.cpp, vLLM's
+    ``prompt_logprobs`` with the whole vocabulary, transformers) can offer it; a backend without
+    it is reported as lacking the capability, and nothing is estimated in its place.
+    :func:`qframe.fidelity.rows.scores_from_rows` builds the answer from full log-softmax rows.
     """
 
     default_concurrency: int

@@ -1,7 +1,11 @@
 """Record types of a run and their Arrow schemas.
 
 Every row is keyed by the work item ``(variant, task, sample_id, repetition)``; scores add the
-metric name and verdicts the judge name. Keys are stable across resumes, so a store can keep
+metric name and verdicts the judge name. ``fidelity`` holds, per item, the baseline's reference
+(its scored tokens with its top-k ids and log-probabilities per position; ids as int32 and
+log-probabilities as float16, under 1% of a float32 logit row at k = 256 on a 49,152-token
+vocabulary) and, for every other variant, its per-position comparison with that reference
+(see :mod:`qframe.fidelity`). Keys are stable across resumes, so a store can keep
 only the latest row per key. pyarrow is imported only when a schema is asked for.
 """
 
@@ -24,11 +28,12 @@ class ItemKey(NamedTuple):
 
 
 KEY_COLUMNS: tuple[str, ...] = ItemKey._fields
-TABLES: tuple[str, ...] = ("generations", "scores", "verdicts")
+TABLES: tuple[str, ...] = ("generations", "scores", "verdicts", "fidelity")
 TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "generations": KEY_COLUMNS,
     "scores": (*KEY_COLUMNS, "metric"),
     "verdicts": (*KEY_COLUMNS, "judge"),
+    "fidelity": KEY_COLUMNS,
 }
 
 
@@ -48,6 +53,7 @@ def schema(table: str) -> pyarrow.Schema:
         return pa.schema(
             key
             + [
+                pa.field("seed", pa.int64()),
                 pa.field("model", pa.string()),
                 pa.field("quant", pa.string()),
                 pa.field("mode", pa.string()),
@@ -89,6 +95,25 @@ def schema(table: str) -> pyarrow.Schema:
                 pa.field("label", pa.string()),
                 pa.field("raw", pa.string()),
                 pa.field("detail", pa.string()),
+            ]
+        )
+    if table == "fidelity":
+        floats = pa.list_(pa.float32())
+        return pa.schema(
+            key
+            + [
+                pa.field("reference", pa.string()),
+                pa.field("method", pa.string()),
+                pa.field("tokens", pa.list_(pa.int32())),
+                pa.field("token_logprobs", floats),
+                pa.field("top_ids", pa.list_(pa.list_(pa.int32()))),
+                pa.field("top_logprobs", pa.list_(pa.list_(pa.float16()))),
+                pa.field("rest_logprob", floats),
+                pa.field("kl", floats),
+                pa.field("top1_match", pa.list_(pa.bool_())),
+                pa.field("logprob_delta", floats),
+                pa.field("error", pa.string()),
+                pa.field("completed_at", pa.float64()),
             ]
         )
     raise ValueError(f"unknown table {table!r}; tables: {', '.join(TABLES)}")

@@ -123,7 +123,7 @@ class GenerationStage:
         sample = item.sample
         if item.mode == "loglikelihood":
             return await backend.loglikelihood(sample.context or sample.prompt, list(sample.continuations))
-        return await backend.generate(build_request(self.experiment, sample))
+        return await backend.generate(build_request(self.experiment, sample, item.seed(self.experiment.experiment.seed)))
 
     async def _execute(self, item: WorkItem, backend: Backend) -> None:
         policy = self.experiment.retry
@@ -160,6 +160,7 @@ class GenerationStage:
             "task": item.task,
             "sample_id": item.sample.id,
             "repetition": item.repetition,
+            "seed": item.seed(self.experiment.experiment.seed),
             "model": item.variant.model,
             "quant": item.variant.quant,
             "mode": item.mode,

@@ -1,4 +1,4 @@
-"""One run from start to report: manifest, generation, scoring, judging, analysis, reports.
+"""One run from start to report: manifest, generation, fidelity, scoring, judging, analysis, reports.
 
 ``new_session`` starts a run directory from an experiment; ``open_session`` reopens one from its
 manifest (for resume, rescore, rejudge and report). ``execute`` runs whatever is missing; the
@@ -32,6 +32,7 @@ from qframe.config import (
     unstructure_experiment,
 )
 from qframe.errors import RunStateError
+from qframe.fidelity.stage import run_fidelity
 from qframe.plan import expand_items, schedule
 from qframe.plugins import PluginHost
 from qframe.preparation import TaskSet, load_task_set
@@ -195,6 +196,9 @@ async def _execute(session: Session, progress: bool) -> Outcome:
         result = await stage.run(units)
     generations = session.store.read("generations").to_pylist()
     scored = scoring_items(experiment, samples, generations)
+    fidelity = await run_fidelity(experiment, session.store, scored, session.variant_backend)
+    if fidelity.method is not None:
+        session.manifest["fidelity"] = {"method": fidelity.method, "notes": fidelity.notes}
     await run_scoring(experiment, session.host, session.store, scored, metrics_by_task(experiment, default_metrics, session.host))
     await run_judging(experiment, session.host, session.store, scored, session.backend_for)
     errors = sum(1 for row in generations if row["error"] is not None)
@@ -213,7 +217,8 @@ def analyse(session: Session) -> dict[str, Any]:
     classifiers = [session.host.get("classifiers", ref.name).factory(ref.options) for ref in refs]
     data = RunData.from_store(session.store, session.manifest)
     summaries = judge_summaries(session, data.verdicts)
-    return analyse_run(data, session.experiment.analysis, classifiers, summaries) | {"manifest": session.manifest}
+    analysis = analyse_run(data, session.experiment.analysis, classifiers, summaries, session.experiment.experiment.seed)
+    return analysis | {"manifest": session.manifest}
 
 
 def judge_summaries(session: Session, verdicts: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:

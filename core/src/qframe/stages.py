@@ -40,27 +40,19 @@ def scoring_items(
     ]
 
 
-FIDELITY_METRICS = ("kl_divergence", "top1_agreement")
-"""Metrics that compare each variant's log-probabilities with its baseline's."""
-
-
 def metrics_by_task(
     experiment: Experiment, default_metrics: Mapping[str, Sequence[str]], host: PluginHost
 ) -> dict[str, list[str]]:
     """Metric names per task id: the task's installed defaults (unless ``defaults.metrics`` is
     off) plus every metric the config names.
 
-    When the experiment asks for top-k log-probabilities, the fidelity metrics are defaults of
-    every task. A default metric whose plugin is not installed is skipped (the config's own
-    metric names were checked when it loaded).
+    A default metric whose plugin is not installed is skipped (the config's own metric names
+    were checked when it loaded).
     """
     configured = [metric.name for metric in experiment.metrics]
     use_defaults = experiment.defaults.metrics
-    fidelity = FIDELITY_METRICS if experiment.experiment.top_logprobs > 0 else ()
     return {
-        task: list(dict.fromkeys([
-            *(m for m in (*defaults, *fidelity) if use_defaults and host.has("metrics", m)), *configured
-        ]))
+        task: list(dict.fromkeys([*(m for m in defaults if use_defaults and host.has("metrics", m)), *configured]))
         for task, defaults in default_metrics.items()
     }
 

@@ -6,13 +6,21 @@ Columns (absent where a run has no data for them):
   ``size_bytes``, ``parameters``, ``bits_per_weight``, ``items``, ``errors``;
 - ``mean:<task>/<metric>`` and, for non-baselines, ``delta:<task>/<metric>`` (paired: the mean
   of per-item differences on items both variants completed);
-- benchmark: ``benchmark_accuracy`` (the benchmark metric pooled over tasks),
-  ``benchmark_accuracy_raw``, ``benchmark_delta_pp``;
+- benchmark: ``benchmark_accuracy`` (the benchmark metric pooled over tasks that are not safety
+  suites), ``benchmark_accuracy_raw``, ``benchmark_delta_pp``;
 - generation: ``key_metric_avg`` (per item, the mean of BERTScore, coherence and ROUGE-L that
-  were computed; then the mean over items) and ``generation_delta_pct`` (relative change against
-  the baseline on shared items);
-- fidelity: ``kl_mean``, ``kl_p99``, ``top1_agreement``, ``flip_rate``, ``flips_lost``,
-  ``flips_gained``, ``flips_net`` (benchmark items correct in one variant and not the other);
+  were computed; then the mean over items), ``generation_delta_pct`` (relative change against
+  the baseline on shared items) and ``key_metric_delta_pp`` (the absolute change, in pp);
+- evidence behind every delta a label reads (``benchmark_delta_pp``, ``generation_delta_pct``,
+  ``key_metric_delta_pp``, ``refusal_delta_pp``): ``<delta>_ci`` (its confidence interval, the
+  cluster CI's span included, in the delta's unit) and ``<delta>_factor`` (items needed to tell
+  a true difference ``d`` apart = factor / d², see :mod:`qframe.analysis.planning`);
+- extraction: ``micro_f1:<task>`` (corpus micro-F1 from the summed entity counts);
+- fidelity (from the fidelity stage, over token positions pooled across items): ``kl_mean``,
+  ``kl_p99`` (the 99th percentile of per-position KL), ``top1_agreement``, ``logprob_delta_mean``
+  (the mean change of the baseline token's log-probability), ``fidelity_method``,
+  ``fidelity_items``, ``fidelity_positions``; and from the benchmarks ``flip_rate``,
+  ``flips_lost``, ``flips_gained``, ``flips_net`` (items correct in one variant and not the other);
 - performance (see :func:`performance`) and resources (see :mod:`qframe.analysis.resources`).
 """
 
@@ -23,7 +31,10 @@ from collections.abc import Mapping, Sequence
 from statistics import fmean, median, pstdev
 from typing import Any
 
+from qframe.analysis.bias import bias_columns
+from qframe.analysis.comparisons import cluster_of, compare_pair
 from qframe.analysis.data import POOLED, RunData, paired
+from qframe.analysis.planning import evidence_columns
 from qframe.analysis.resources import resource_columns
 from qframe.analysis.safety import outcome_name, refusal_judges
 from qframe.config import AnalysisSection
@@ -55,13 +66,13 @@ def performance(rows: Sequence[Mapping[str, Any]]) -> dict[str, float | None]:
     }
 
 
-def key_metric_items(data: RunData, variant: str) -> dict[tuple[str, str, int], float]:
+def key_metric_items(data: RunData, variant: str) -> dict[tuple[str, str], float]:
     """Per generation item, the mean of whichever key metrics it has."""
-    per_item: dict[tuple[str, str, int], list[float]] = {}
+    per_item: dict[tuple[str, str], list[float]] = {}
     for task, metric in data.metric_keys:
         if metric in KEY_METRICS:
-            for (sample_id, repetition), value in data.values.get((variant, task, metric), {}).items():
-                per_item.setdefault((task, sample_id, repetition), []).append(value)
+            for sample_id, value in data.values.get((variant, task, metric), {}).items():
+                per_item.setdefault((task, sample_id), []).append(value)
     return {key: fmean(values) for key, values in per_item.items()}
 
 
@@ -86,7 +97,23 @@ def _metric_columns(data: RunData, variant: str, baseline: str) -> dict[str, flo
     return columns
 
 
-def _benchmark_columns(data: RunData, variant: str, baseline: str, settings: AnalysisSection) -> dict[str, Any]:
+def _micro_f1_columns(data: RunData, variant: str) -> dict[str, float]:
+    """Corpus micro-F1 per extraction task: 2·TP / (2·TP + FP + FN) over the summed entity counts."""
+    columns = {}
+    for task, metric in data.metric_keys:
+        if metric == "entity_tp":
+            tp, fp, fn = (sum(data.values.get((variant, task, f"entity_{kind}"), {}).values()) for kind in ("tp", "fp", "fn"))
+            if 2 * tp + fp + fn > 0:
+                columns[f"micro_f1:{task}"] = 2 * tp / (2 * tp + fp + fn)
+    return columns
+
+
+def _compared(data: RunData, base: Mapping[Any, float], own: Mapping[Any, float], settings: AnalysisSection,
+              seed: int) -> dict[str, Any] | None:
+    return compare_pair(base, own, settings, cluster_of(data, POOLED), seed=seed)
+
+
+def _benchmark_columns(data: RunData, variant: str, baseline: str, settings: AnalysisSection, seed: int) -> dict[str, Any]:
     mine = data.outcomes(variant, POOLED, settings.benchmark_metric)
     if not mine:
         return {}
@@ -95,8 +122,12 @@ def _benchmark_columns(data: RunData, variant: str, baseline: str, settings: Ana
     if raw:
         columns["benchmark_accuracy_raw"] = fmean(raw.values())
     if variant != baseline:
-        _, base, own = paired(data.outcomes(baseline, POOLED, settings.benchmark_metric), mine)
+        base_items = data.outcomes(baseline, POOLED, settings.benchmark_metric)
+        _, base, own = paired(base_items, mine)
         if base:
+            row = _compared(data, base_items, mine, settings, seed)
+            if row is not None:
+                columns |= evidence_columns("benchmark_delta_pp", row, settings, 100.0)
             lost = sum(1 for b, m in zip(base, own, strict=True) if b >= 0.5 > m)
             gained = sum(1 for b, m in zip(base, own, strict=True) if m >= 0.5 > b)
             columns |= {
@@ -109,30 +140,44 @@ def _benchmark_columns(data: RunData, variant: str, baseline: str, settings: Ana
     return columns
 
 
-def _generation_columns(data: RunData, variant: str, baseline: str) -> dict[str, Any]:
+def _generation_columns(data: RunData, variant: str, baseline: str, settings: AnalysisSection, seed: int) -> dict[str, Any]:
     mine = key_metric_items(data, variant)
     if not mine:
         return {}
     columns: dict[str, Any] = {"key_metric_avg": fmean(mine.values())}
     if variant != baseline:
-        _, base, own = paired(key_metric_items(data, baseline), mine)
+        base_items = key_metric_items(data, baseline)
+        _, base, own = paired(base_items, mine)
         if base and fmean(base):
             columns["generation_delta_pct"] = (fmean(own) / fmean(base) - 1) * 100
+            columns["key_metric_delta_pp"] = (fmean(own) - fmean(base)) * 100
+            row = _compared(data, base_items, mine, settings, seed)
+            if row is not None:
+                columns |= evidence_columns("generation_delta_pct", row, settings, 100.0 / fmean(base))
+                columns |= evidence_columns("key_metric_delta_pp", row, settings, 100.0)
     return columns
 
 
 def _fidelity_columns(data: RunData, variant: str) -> dict[str, Any]:
-    columns: dict[str, Any] = {}
-    kl = list(data.pooled(variant, "kl_divergence").values())
-    if kl:
-        columns |= {"kl_mean": fmean(kl), "kl_p99": _percentile(kl, 0.99)}
-    top1 = list(data.pooled(variant, "top1_agreement").values())
-    if top1:
-        columns["top1_agreement"] = fmean(top1)
-    return columns
+    """Fidelity over every compared token position of the variant's items (pooled, not per item)."""
+    rows = [row for row in data.fidelity if row["variant"] == variant]
+    kl = [value for row in rows for value in row["kl"]]
+    if not kl:
+        return {}
+    top1 = [match for row in rows for match in row["top1_match"] or ()]
+    delta = [value for row in rows for value in row["logprob_delta"] or ()]
+    return {
+        "fidelity_method": rows[0]["method"],
+        "fidelity_items": len(rows),
+        "fidelity_positions": len(kl),
+        "kl_mean": fmean(kl),
+        "kl_p99": _percentile(kl, 0.99),
+        "top1_agreement": fmean(top1) if top1 else None,
+        "logprob_delta_mean": fmean(delta) if delta else None,
+    }
 
 
-def _safety_columns(data: RunData, variant: str, baseline: str, settings: AnalysisSection) -> dict[str, Any]:
+def _safety_columns(data: RunData, variant: str, baseline: str, settings: AnalysisSection, seed: int) -> dict[str, Any]:
     columns: dict[str, Any] = {}
     for judge in data.judge_plugins:
         for kind in ("refusal", "over_refusal", "truthful", "biased"):
@@ -145,17 +190,21 @@ def _safety_columns(data: RunData, variant: str, baseline: str, settings: Analys
     columns["refusal_rate"] = columns[f"refusal_rate:{primary}"]
     if variant != baseline:
         name = outcome_name("refusal", primary)
-        _, base, own = paired(data.outcomes(baseline, POOLED, name), data.outcomes(variant, POOLED, name))
+        base_items, own_items = data.outcomes(baseline, POOLED, name), data.outcomes(variant, POOLED, name)
+        _, base, own = paired(base_items, own_items)
         if base:
             columns["refusal_delta_pp"] = 100 * (fmean(own) - fmean(base))
+            row = _compared(data, base_items, own_items, settings, seed)
+            if row is not None:
+                columns |= evidence_columns("refusal_delta_pp", row, settings, 100.0)
     judge = next((j for j in data.judge_plugins if j != regex and f"refusal_rate:{j}" in columns), None)
     if regex is not None and judge is not None and f"refusal_rate:{regex}" in columns:
         columns["judge_regex_gap_pp"] = 100 * (columns[f"refusal_rate:{judge}"] - columns[f"refusal_rate:{regex}"])
     return columns
 
 
-def build_cells(data: RunData, settings: AnalysisSection) -> list[dict[str, Any]]:
-    """One cell per variant, in the manifest's order."""
+def build_cells(data: RunData, settings: AnalysisSection, seed: int = 42) -> list[dict[str, Any]]:
+    """One cell per variant, in the manifest's order; ``seed`` seeds the bootstraps."""
     cells = []
     for variant, facts in data.variants.items():
         baseline = data.baseline_of[variant]
@@ -176,10 +225,26 @@ def build_cells(data: RunData, settings: AnalysisSection) -> list[dict[str, Any]
         }
         cell |= performance(ok)
         cell |= resource_columns(facts, cell["native_tps"], settings)
-        cell |= _benchmark_columns(data, variant, baseline, settings)
-        cell |= _generation_columns(data, variant, baseline)
+        cell |= _benchmark_columns(data, variant, baseline, settings, seed)
+        cell |= _generation_columns(data, variant, baseline, settings, seed)
         cell |= _fidelity_columns(data, variant)
-        cell |= _safety_columns(data, variant, baseline, settings)
+        cell |= _safety_columns(data, variant, baseline, settings, seed)
+        cell |= bias_columns(data, variant)
         cell |= _metric_columns(data, variant, baseline)
+        cell |= _micro_f1_columns(data, variant)
         cells.append(cell)
     return cells
+
+
+def attach_steps(cells: Sequence[dict[str, Any]], adjacent: Sequence[Mapping[str, Any]], settings: AnalysisSection) -> None:
+    """Give each lower rung's cell the paired evidence of its step down the ladder.
+
+    ``step_delta_from`` (the rung above) and ``step_delta_pp_ci``/``_factor``/``_min_factor``
+    (the paired change from that rung, lower minus higher, in pp), from the adjacent-level
+    comparisons, so that ladder labels (cliffs, diminishing returns) carry their evidence.
+    """
+    by_variant = {cell["variant"]: cell for cell in cells}
+    for row in adjacent:
+        cell = by_variant.get(row["variant"])
+        if cell is not None:
+            cell |= {"step_delta_from": row["baseline"]} | evidence_columns("step_delta_pp", row, settings, 100.0)

@@ -2,12 +2,19 @@
 
 For each (variant, task, metric), on the items both arms completed:
 
-- binary outcomes (every value 0 or 1): McNemar (exact below the discordant-pair limit), TOST
-  equivalence within the configured margin, and the minimum detectable effect at the configured
-  power for this sample size and observed discordance;
-- continuous outcomes: paired t-test and paired Cohen's d;
-- both: the delta with a seeded paired bootstrap CI, and, where items carry a cluster (MMLU
-  subject), a cluster bootstrap CI.
+- binary outcomes (every value 0 or 1): McNemar (exact below the discordant-pair limit), the
+  delta's Tango score CI, and equivalence within the configured margin from the Tango
+  ``1 - 2·alpha`` interval (score TOST);
+- continuous outcomes (including items whose repetitions disagree, whose value is then a
+  fraction): paired t-test, paired Cohen's d, the delta's seeded paired bootstrap CI and the
+  t-based TOST, which never claims equivalence from differences without spread;
+- both: where items carry a cluster (MMLU subject, BBQ category, harm category...) and there
+  are at least two clusters, a cluster bootstrap CI; ``evidence_low``/``evidence_high`` span
+  both intervals, the one labels are judged on.
+
+Every row states ``equivalence`` (``equivalent``, ``not_equivalent`` or ``inconclusive``) with
+the interval it read (``equivalence_ci_low``/``high``) and ``equivalent`` (true only for the
+first). Bootstraps are seeded with the experiment's seed.
 
 p-values are Holm-corrected within each family of tests: one (model family, task, metric) across
 its variants. Pooled benchmark rows use task ``*``. Adjacent-level tests compare each rung of a
@@ -18,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from itertools import pairwise
+from statistics import fmean, stdev
 from typing import Any
 
 from qframe.analysis import stats
@@ -35,103 +43,125 @@ def compare_pair(
     settings: AnalysisSection,
     cluster_of: Callable[[Any], str | None] | None = None,
     boot: stats.DeltaCI | None = None,
+    seed: int = 42,
 ) -> dict[str, Any] | None:
     """All tests of one metric between two arms; None when fewer than two shared items.
 
-    ``boot`` is the paired bootstrap of these arms when it was computed already (in a batch).
+    ``boot`` is the paired bootstrap of these arms when it was computed already (in a batch);
+    ``seed`` seeds the bootstraps (the experiment's seed).
     """
     keys, a, b = paired(base, other)
     if len(keys) < 2:
         return None
     binary = _is_binary(a) and _is_binary(b)
-    if boot is None:
-        boot = stats.paired_bootstrap_delta(a, b, settings.bootstrap_resamples, settings.confidence, seed=42)
+    differences = [y - x for x, y in zip(a, b, strict=True)]
     row: dict[str, Any] = {
         "n": len(keys),
         "kind": "binary" if binary else "continuous",
-        "base_mean": sum(a) / len(a),
-        "variant_mean": sum(b) / len(b),
-        "delta": boot.delta,
-        "ci_low": boot.low,
-        "ci_high": boot.high,
+        "base_mean": fmean(a),
+        "variant_mean": fmean(b),
+        "delta": fmean(differences),
+        "sd_diff": stdev(differences),
     }
+    margin = settings.equivalence_margin_pp / 100
     if binary:
         mcnemar = stats.mcnemar_test(a, b)
-        margin = settings.equivalence_margin_pp / 100
-        tost = stats.tost_paired(a, b, margin=margin, alpha=settings.alpha)
-        discordant = (mcnemar.b01 + mcnemar.b10) / len(keys)
+        interval = stats.tango_interval(mcnemar.b01, mcnemar.b10, len(keys), settings.confidence)
+        equivalence = stats.equivalence_paired_binary(mcnemar.b01, mcnemar.b10, len(keys), margin, settings.alpha)
         row |= {
+            "ci_low": interval.low,
+            "ci_high": interval.high,
+            "ci_method": "tango_score",
             "test": "mcnemar_exact" if mcnemar.exact else "mcnemar_chi2",
             "p_value": mcnemar.p_value,
             "lost": mcnemar.b10,
             "gained": mcnemar.b01,
-            "tost_p": tost.p_value,
-            "equivalent": tost.equivalent,
-            "mde_pp": _mde(len(keys), row["base_mean"], discordant, settings),
         }
     else:
+        if boot is None:
+            boot = stats.paired_bootstrap_delta(a, b, settings.bootstrap_resamples, settings.confidence, seed=seed)
         t_test = stats.paired_t_test(a, b)
-        row |= {"test": "paired_t", "p_value": t_test.p_value, "cohens_d": stats.cohens_d_paired(a, b)}
+        equivalence = stats.tost_paired(a, b, margin=margin, alpha=settings.alpha)
+        row |= {
+            "ci_low": boot.low,
+            "ci_high": boot.high,
+            "ci_method": "paired_bootstrap",
+            "test": "paired_t",
+            "p_value": t_test.p_value,
+            "cohens_d": stats.cohens_d_paired(a, b),
+        }
+    row |= {
+        "tost_p": equivalence.p_value,
+        "equivalent": equivalence.equivalent,
+        "equivalence": equivalence.verdict,
+        "equivalence_ci_low": equivalence.low,
+        "equivalence_ci_high": equivalence.high,
+        "evidence_low": row["ci_low"],
+        "evidence_high": row["ci_high"],
+    }
     if cluster_of is not None:
         groups = [cluster_of(key) for key in keys]
         if all(groups) and len(set(groups)) > 1:
-            cluster = stats.cluster_bootstrap_delta(a, b, groups, settings.bootstrap_resamples, settings.confidence, seed=42)
-            row |= {"cluster_ci_low": cluster.low, "cluster_ci_high": cluster.high, "clusters": len(set(groups))}
+            cluster = stats.cluster_bootstrap_delta(a, b, groups, settings.bootstrap_resamples, settings.confidence, seed=seed)
+            row |= {
+                "cluster_ci_low": cluster.low,
+                "cluster_ci_high": cluster.high,
+                "clusters": len(set(groups)),
+                "evidence_low": min(row["ci_low"], cluster.low),
+                "evidence_high": max(row["ci_high"], cluster.high),
+            }
     return row
 
 
-def _mde(n: int, base_rate: float, discordant_rate: float, settings: AnalysisSection) -> float | None:
-    """Smallest detectable accuracy change (pp); undefined at a baseline rate of 0 or 1."""
-    if not 0 < base_rate < 1:
-        return None
-    return stats.minimum_detectable_effect(n, base_rate, settings.alpha, settings.power, discordant_rate or None)
+def cluster_of(data: RunData, task: str) -> Callable[[Any], str | None]:
+    """Item key of one task's outcomes (or of pooled outcomes) -> the item's cluster, if any.
 
-
-def _cluster_of(data: RunData, task: str) -> Callable[[Any], str | None]:
-    """Item key of one task's outcomes (or of pooled outcomes) -> the item's cluster, if any."""
+    Pooled items fall back on their task as the cluster where the task sets no group.
+    """
     if task == POOLED:
-        return lambda key: data.groups.get((key[0], key[1]))
-    return lambda key: data.groups.get((task, key[0]))
+        return lambda key: data.groups.get((key[0], key[1])) or key[0]
+    return lambda key: data.groups.get((task, key))
 
 
-def _metric_targets(data: RunData, settings: AnalysisSection) -> list[tuple[str, str]]:
+def metric_targets(data: RunData, settings: AnalysisSection) -> list[tuple[str, str]]:
     targets = list(data.metric_keys)
-    if sum(1 for _, metric in targets if metric == settings.benchmark_metric) > 1:
+    pooled = [task for task, metric in targets if metric == settings.benchmark_metric and data.poolable(task, metric)]
+    if len(pooled) > 1:
         targets.append((POOLED, settings.benchmark_metric))
     return targets
 
 
 def _batched_bootstraps(
-    pairs: Mapping[Any, tuple[Mapping[Any, float], Mapping[Any, float]]], settings: AnalysisSection
+    pairs: Mapping[Any, tuple[Mapping[Any, float], Mapping[Any, float]]], settings: AnalysisSection, seed: int
 ) -> dict[Any, stats.DeltaCI]:
     """Bootstrap CIs of many (baseline, other) pairs, one matrix product per shared item list."""
     batches: dict[tuple[Any, ...], list[tuple[Any, list[float], list[float]]]] = {}
     for name, (base, other) in pairs.items():
         keys, a, b = paired(base, other)
-        if len(keys) > 1:
+        if len(keys) > 1 and not (_is_binary(a) and _is_binary(b)):  # binary rows use the score CI
             batches.setdefault(tuple(keys), []).append((name, a, b))
     results: dict[Any, stats.DeltaCI] = {}
     for members in batches.values():
         cis = stats.paired_bootstrap_deltas(
-            [(a, b) for _, a, b in members], settings.bootstrap_resamples, settings.confidence, seed=42
+            [(a, b) for _, a, b in members], settings.bootstrap_resamples, settings.confidence, seed=seed
         )
         results.update(zip((name for name, _, _ in members), cis, strict=True))
     return results
 
 
-def compare_to_baselines(data: RunData, settings: AnalysisSection) -> list[dict[str, Any]]:
+def compare_to_baselines(data: RunData, settings: AnalysisSection, seed: int = 42) -> list[dict[str, Any]]:
     """Every non-baseline variant against its family's baseline, every metric; Holm-adjusted."""
     rows = []
-    for task, metric in _metric_targets(data, settings):
+    for task, metric in metric_targets(data, settings):
         pairs = {
             variant: (data.outcomes(baseline, task, metric), data.outcomes(variant, task, metric))
             for variant, baseline in data.baseline_of.items()
             if variant != baseline
         }
-        boots = _batched_bootstraps(pairs, settings)
-        clusters = _cluster_of(data, task)
+        boots = _batched_bootstraps(pairs, settings, seed)
+        clusters = cluster_of(data, task)
         for variant, (base, other) in pairs.items():
-            result = compare_pair(base, other, settings, clusters, boots.get(variant))
+            result = compare_pair(base, other, settings, clusters, boots.get(variant), seed)
             if result is not None:
                 rows.append({"family": data.family(variant), "variant": variant, "baseline": data.baseline_of[variant],
                              "task": task, "metric": metric} | result)
@@ -145,7 +175,7 @@ def ladder_order(data: RunData, family: str) -> list[str]:
     return sorted(members, key=lambda v: -(data.variants[v].get("bits_per_weight") or 0.0))
 
 
-def adjacent_levels(data: RunData, settings: AnalysisSection) -> list[dict[str, Any]]:
+def adjacent_levels(data: RunData, settings: AnalysisSection, seed: int = 42) -> list[dict[str, Any]]:
     """Each rung against the next one down its ladder, on the pooled benchmark metric."""
     rows = []
     steps = {
@@ -156,9 +186,10 @@ def adjacent_levels(data: RunData, settings: AnalysisSection) -> list[dict[str, 
         for family in dict.fromkeys(data.family(v) for v in data.variants)
         for higher, lower in pairwise(ladder_order(data, family))
     }
-    boots = _batched_bootstraps(steps, settings)
+    boots = _batched_bootstraps(steps, settings, seed)
+    clusters = cluster_of(data, POOLED)
     for (family, higher, lower), (base, other) in steps.items():
-        result = compare_pair(base, other, settings, boot=boots.get((family, higher, lower)))
+        result = compare_pair(base, other, settings, clusters, boots.get((family, higher, lower)), seed)
         if result is not None:
             rows.append({"family": family, "variant": lower, "baseline": higher,
                          "task": POOLED, "metric": settings.benchmark_metric} | result)

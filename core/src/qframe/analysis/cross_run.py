@@ -1,11 +1,12 @@
-"""Paired comparison of two runs on the items they share (same task, sample id, repetition)."""
+"""Paired comparison of two runs on the items they share (same task and sample id; repetitions
+of an item are averaged into one value first, see :mod:`qframe.analysis.data`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from qframe.analysis.comparisons import holm_adjust, compare_pair
+from qframe.analysis.comparisons import compare_pair, holm_adjust
 from qframe.analysis.data import RunData
 from qframe.config import AnalysisSection
 
@@ -15,11 +16,12 @@ def compare_runs(
     second: RunData,
     settings: AnalysisSection,
     pairs: Sequence[tuple[str, str]] | None = None,
+    seed: int = 42,
 ) -> list[dict[str, Any]]:
     """Each (variant of the first run, variant of the second) on every metric both have.
 
     Without ``pairs``, variants with the same id in both runs are compared. The first run is the
-    reference arm: deltas are second minus first.
+    reference arm: deltas are second minus first. ``seed`` seeds the bootstraps.
     """
     if pairs is None:
         pairs = [(variant, variant) for variant in first.variants if variant in second.variants]
@@ -30,7 +32,9 @@ def compare_runs(
     rows = []
     for variant_a, variant_b in pairs:
         for task, metric in metrics:
-            result = compare_pair(first.outcomes(variant_a, task, metric), second.outcomes(variant_b, task, metric), settings)
+            result = compare_pair(
+                first.outcomes(variant_a, task, metric), second.outcomes(variant_b, task, metric), settings, seed=seed
+            )
             if result is not None:
                 rows.append({"family": variant_a, "variant": variant_b, "baseline": variant_a,
                              "task": task, "metric": metric} | result)

@@ -1,7 +1,10 @@
 """Stored rows of a run, indexed once for the analysis.
 
-Scores are indexed as ``values[(variant, task, metric)][(sample_id, repetition)] = value`` so
-that every paired comparison is a dictionary lookup on shared item keys.
+Scores are indexed as ``values[(variant, task, metric)][sample_id] = value`` so that every
+paired comparison is a dictionary lookup on shared item keys. Repetitions of an item are one
+cluster, not independent items: an item's value is the mean over its repetitions, so that
+``repetitions = 5`` with identical outcomes gives exactly the statistics of ``repetitions = 1``
+and varying outcomes give a fraction per item (then tested as a continuous outcome).
 """
 
 from __future__ import annotations
@@ -9,19 +12,24 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from functools import cached_property
+from statistics import fmean
 from typing import Any
 
-from qframe.analysis.safety import verdict_outcomes
+from qframe.analysis.safety import OUTCOME_OF_CATEGORY, is_safety_measure, verdict_outcomes
 
-ItemId = tuple[str, int]
-"""(sample_id, repetition): the key two variants share for the same item."""
+ItemId = str
+"""The sample id: the key two variants share for the same item (over all its repetitions)."""
 
 POOLED = "*"
 """Task name of pooled benchmark rows (every task scored with the benchmark metric)."""
 
 
 class RunData:
-    """The manifest's variants with their baselines, plus the three tables as rows."""
+    """The manifest's variants with their baselines, plus the stored tables as rows.
+
+    ``fidelity`` holds the per-position comparison rows of the fidelity table (see
+    :func:`fidelity_comparisons`), without the baseline's reference lists.
+    """
 
     def __init__(
         self,
@@ -30,8 +38,10 @@ class RunData:
         scores: Sequence[Mapping[str, Any]],
         verdicts: Sequence[Mapping[str, Any]] = (),
         judge_plugins: Mapping[str, str] | None = None,
+        fidelity: Sequence[Mapping[str, Any]] = (),
     ) -> None:
         self.variants = dict(variants)
+        self.fidelity = fidelity
         self.judge_plugins = dict(judge_plugins or {})
         self.generations = generations
         self.scores = scores
@@ -49,7 +59,13 @@ class RunData:
             store.read("scores").to_pylist(),
             store.read("verdicts").to_pylist(),
             {judge: section.get("plugin", "") for judge, section in judges.items()},
+            fidelity_comparisons(store),
         )
+
+    @property
+    def baselines_by_family(self) -> dict[str, str]:
+        """Family -> its baseline variant, in manifest order."""
+        return {self.family(v): v for v in self.variants if self.is_baseline(v)}
 
     def family(self, variant: str) -> str:
         return self.variants[variant].get("family", "")
@@ -60,18 +76,29 @@ class RunData:
     @cached_property
     def values(self) -> dict[tuple[str, str, str], dict[ItemId, float]]:
         """Scores, plus safety verdicts as binary outcomes (see :mod:`qframe.analysis.safety`)."""
-        index: dict[tuple[str, str, str], dict[ItemId, float]] = defaultdict(dict)
+        repetitions: dict[tuple[str, str, str], dict[ItemId, list[float]]] = defaultdict(dict)
         for row in self.scores:
             if row["value"] is not None:
-                index[(row["variant"], row["task"], row["metric"])][(row["sample_id"], row["repetition"])] = row["value"]
-        for variant, task, outcome, sample_id, repetition, value in verdict_outcomes(self.verdicts, self.categories):
-            index[(variant, task, outcome)][(sample_id, repetition)] = value
-        return index
+                repetitions[(row["variant"], row["task"], row["metric"])].setdefault(row["sample_id"], []).append(row["value"])
+        for variant, task, outcome, sample_id, _, value in verdict_outcomes(self.verdicts, self.categories):
+            repetitions[(variant, task, outcome)].setdefault(sample_id, []).append(value)
+        return {
+            key: {sample_id: fmean(values) for sample_id, values in items.items()} for key, items in repetitions.items()
+        }
 
     @cached_property
     def categories(self) -> dict[tuple[str, str], str]:
         """(task, sample_id) -> what the item probes (harmful, benign...), where tasks say."""
         return {(r["task"], r["sample_id"]): r["category"] for r in self.generations if r.get("category")}
+
+    @cached_property
+    def safety_tasks(self) -> frozenset[str]:
+        """Tasks whose items probe safety (refusal, over-refusal, truthfulness, bias).
+
+        Their scores are safety measures: a multiple-choice bias suite scored for accuracy must
+        never be pooled into the benchmark accuracy that quality tiers read.
+        """
+        return frozenset(task for (task, _), category in self.categories.items() if category in OUTCOME_OF_CATEGORY)
 
     @cached_property
     def metric_keys(self) -> list[tuple[str, str]]:
@@ -90,16 +117,21 @@ class RunData:
         """(task, sample_id) -> the item's cluster (e.g. MMLU subject), where tasks set one."""
         return {(r["task"], r["sample_id"]): r["group"] for r in self.generations if r.get("group")}
 
-    def pooled(self, variant: str, metric: str) -> dict[tuple[str, str, int], float]:
-        """One metric over every task that has it, keyed (task, sample_id, repetition)."""
+    def poolable(self, task: str, metric: str) -> bool:
+        """Whether a task's metric joins the pool: safety measures always; other scores (such as
+        accuracy on a bias suite) only outside safety tasks, so they never reach quality."""
+        return is_safety_measure(metric) or task not in self.safety_tasks
+
+    def pooled(self, variant: str, metric: str) -> dict[tuple[str, str], float]:
+        """One metric over every task that has it, keyed (task, sample_id)."""
         cached = self._pooled.get((variant, metric))
         if cached is not None:
             return cached
-        pooled: dict[tuple[str, str, int], float] = {}
+        pooled: dict[tuple[str, str], float] = {}
         for task, name in self.metric_keys:
-            if name == metric:
-                for (sample_id, repetition), value in self.values.get((variant, task, metric), {}).items():
-                    pooled[(task, sample_id, repetition)] = value
+            if name == metric and self.poolable(task, metric):
+                for sample_id, value in self.values.get((variant, task, metric), {}).items():
+                    pooled[(task, sample_id)] = value
         self._pooled[(variant, metric)] = pooled
         return pooled
 
@@ -108,6 +140,19 @@ class RunData:
         if task == POOLED:
             return self.pooled(variant, metric)
         return self.values.get((variant, task, metric), {})
+
+
+FIDELITY_COLUMNS = ("variant", "task", "sample_id", "repetition", "method", "kl", "top1_match", "logprob_delta")
+
+
+def fidelity_comparisons(store: Any) -> list[dict[str, Any]]:
+    """The fidelity table's comparison rows (those with per-position KL), only the columns the
+    analysis reads: the references' top-k lists stay in Arrow."""
+    import pyarrow.compute as pc
+
+    table = store.read("fidelity")
+    kept = table.filter(pc.and_(pc.is_valid(table["kl"]), pc.is_null(table["error"])))
+    return kept.select(list(FIDELITY_COLUMNS)).to_pylist()
 
 
 def paired(a: Mapping[Any, float], b: Mapping[Any, float]) -> tuple[list[Any], list[float], list[float]]:

@@ -2,9 +2,11 @@
 
 Its result is a plain mapping that reporters render and ``matrix.parquet`` stores:
 ``cells``, ``comparisons`` (each variant vs its baseline), ``adjacent`` (down each ladder),
-``decision_matrix``, ``recommendations``, ``settings``, ``thresholds`` (of every classifier,
-so reports print them), ``agreement`` (between judges), ``judge_summaries`` (each judge's own
-aggregates, where it offers them) and ``output_health`` (empty and cut-off answers).
+``decision_matrix``, ``recommendations``, ``planning`` (one minimum detectable effect per task
+and metric, see :mod:`qframe.analysis.planning`), ``settings``, ``thresholds`` (of every
+classifier, so reports print them), ``agreement`` (between judges), ``judge_summaries`` (each
+judge's own aggregates, where it offers them), ``output_health`` (empty and cut-off answers)
+and ``seed`` (the experiment's seed, which seeds every bootstrap).
 """
 
 from __future__ import annotations
@@ -14,17 +16,18 @@ from typing import Any
 
 import attrs
 
-from qframe.analysis.cells import build_cells
+from qframe.analysis.cells import attach_steps, build_cells
 from qframe.analysis.comparisons import adjacent_levels, compare_to_baselines
 from qframe.analysis.data import RunData
 from qframe.analysis.decisions import decision_matrix, recommendations
 from qframe.analysis.output_health import output_health
+from qframe.analysis.planning import planning_table
 from qframe.analysis.verdict_summaries import decided_labels, judge_agreement, judges_in
 from qframe.config import AnalysisSection
 from qframe.protocols import Classifier
 
 
-def judge_agreements(data: RunData) -> list[dict[str, Any]]:
+def judge_agreements(data: RunData, seed: int = 42) -> list[dict[str, Any]]:
     """Raw agreement, kappa (bootstrap CI) and confusion of every pair of judges that share labels."""
     judges = judges_in(data.verdicts)
     rows = []
@@ -32,7 +35,7 @@ def judge_agreements(data: RunData) -> list[dict[str, Any]]:
         for judge_b in judges[index + 1 :]:
             if not decided_labels(data.verdicts, judge_a) & decided_labels(data.verdicts, judge_b):
                 continue  # different questions (e.g. refusal vs pairwise): not comparable
-            result = judge_agreement(data.verdicts, judge_a, judge_b)
+            result = judge_agreement(data.verdicts, judge_a, judge_b, seed=seed)
             if result is not None:
                 confusion = {f"{a}|{b}": n for (a, b), n in result.confusion.items()}
                 rows.append(attrs.asdict(result, filter=lambda f, _: f.name != "confusion") | {"confusion": confusion})
@@ -44,20 +47,26 @@ def analyse(
     settings: AnalysisSection,
     classifiers: Sequence[Classifier],
     judge_summaries: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+    seed: int = 42,
 ) -> dict[str, Any]:
-    cells = build_cells(data, settings)
+    """The analysis of one run; ``seed`` is the experiment's seed (every bootstrap follows it)."""
+    cells = build_cells(data, settings, seed)
+    adjacent = adjacent_levels(data, settings, seed)
+    attach_steps(cells, adjacent, settings)
     for classifier in classifiers:
         for cell, labels in zip(cells, classifier.classify(cells), strict=True):
             cell.update(labels)
     return {
         "cells": cells,
-        "comparisons": compare_to_baselines(data, settings),
-        "adjacent": adjacent_levels(data, settings),
+        "comparisons": compare_to_baselines(data, settings, seed),
+        "adjacent": adjacent,
         "decision_matrix": decision_matrix(cells, settings.memory_tiers_gb),
         "recommendations": recommendations(cells),
+        "planning": planning_table(data, settings),
         "settings": attrs.asdict(settings),
         "thresholds": {c.name: dict(getattr(c, "thresholds", {})) for c in classifiers},
-        "agreement": judge_agreements(data),
+        "agreement": judge_agreements(data, seed),
         "judge_summaries": dict(judge_summaries or {}),
         "output_health": output_health(data, settings.output_flag_pp),
+        "seed": seed,
     }

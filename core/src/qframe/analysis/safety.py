@@ -33,6 +33,12 @@ def outcome_name(kind: str, judge: str) -> str:
     return f"{kind}@{judge}"
 
 
+def is_safety_measure(metric: str) -> bool:
+    """Whether a metric is a safety measure by construction: a verdict outcome (``kind@judge``)
+    or a BBQ outcome (``bbq_*``, see :mod:`qframe.analysis.bias`)."""
+    return "@" in metric or metric.startswith("bbq_")
+
+
 def verdict_outcomes(
     verdicts: Iterable[Mapping[str, Any]], categories: Mapping[tuple[str, str], str]
 ) -> Iterable[tuple[str, str, str, str, int, float]]:

@@ -24,8 +24,9 @@ from __future__ import annotations
 from qframe.analysis.stats.agreement import cohen_kappa
 from qframe.analysis.stats.bootstrap import cluster_bootstrap_delta, paired_bootstrap_delta, paired_bootstrap_deltas
 from qframe.analysis.stats.differences import paired_t_test, tost_paired, welch_t_test
-from qframe.analysis.stats.effects import cohens_d, cohens_d_paired, mde_continuous, minimum_detectable_effect
+from qframe.analysis.stats.effects import cohens_d, cohens_d_paired, items_needed, mde_continuous, minimum_detectable_effect, power_factor
 from qframe.analysis.stats.multiple import holm, holm_by_family
+from qframe.analysis.stats.paired_proportions import equivalence_paired_binary, tango_interval, tango_statistic, verdict_from_interval
 from qframe.analysis.stats.proportions import MCNEMAR_EXACT_MAX_DISCORDANT, mcnemar_test, sign_test, wilson_interval
 from qframe.analysis.stats.results import DeltaCI, Interval, KappaResult, McNemarResult, TostResult, TTestResult
 
@@ -41,16 +42,22 @@ __all__ = [
     "cohen_kappa",
     "cohens_d",
     "cohens_d_paired",
+    "equivalence_paired_binary",
     "holm",
     "holm_by_family",
+    "items_needed",
     "mcnemar_test",
     "mde_continuous",
     "minimum_detectable_effect",
     "paired_bootstrap_delta",
     "paired_bootstrap_deltas",
     "paired_t_test",
+    "power_factor",
     "sign_test",
+    "tango_interval",
+    "tango_statistic",
     "tost_paired",
+    "verdict_from_interval",
     "welch_t_test",
     "wilson_interval",
 ]

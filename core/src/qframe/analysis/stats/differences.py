@@ -49,15 +49,20 @@ def welch_t_test(a: ArrayLike, b: ArrayLike) -> TTestResult:
 
 
 def tost_paired(a: ArrayLike, b: ArrayLike, margin: float = 0.01, alpha: float = 0.05) -> TostResult:
-    """Paired TOST: is the mean difference ``b - a`` shown to lie inside ``(-margin, +margin)``?
+    """Paired t-based TOST: is the mean difference ``b - a`` shown to lie inside ``(-margin, +margin)``?
 
     Equivalence is a claim of its own: a difference test that fails to reject does not make
-    arms equivalent. ``margin`` is on the outcome's scale (0.01 is one percentage point for a
-    0/1 outcome). When every difference is the same there is no sampling spread: the result is
-    equivalent, with p-value 0.0, exactly when that difference lies strictly inside the margin,
-    otherwise not equivalent with p-value 1.0; the interval collapses onto the difference.
+    arms equivalent. ``margin`` is on the outcome's scale. The verdict reads the ``1 - 2·alpha``
+    t interval (see :class:`TostResult`). When every difference is the same there is no
+    spread to estimate the sampling error from, so nothing is shown either way: the verdict is
+    ``inconclusive`` with p-value NaN and the interval collapsed onto the difference. (For 0/1
+    outcomes use :func:`equivalence_paired_binary`, whose score interval stays honest there.)
     """
+    import math
+
     import numpy as np
+
+    from qframe.analysis.stats.paired_proportions import verdict_from_interval
 
     if margin <= 0:
         raise ValueError(f"the equivalence margin must be positive, got {margin}")
@@ -66,12 +71,11 @@ def tost_paired(a: ArrayLike, b: ArrayLike, margin: float = 0.01, alpha: float =
     difference = b_values - a_values
     if np.ptp(difference) == 0:
         constant = float(difference[0])
-        inside = -margin < constant < margin
-        return TostResult(0.0 if inside else 1.0, inside, constant, constant)
+        return TostResult(math.nan, "inconclusive", constant, constant)
     from scipy.stats import sem, t, ttest_1samp
 
     above_lower = ttest_1samp(difference, -margin, alternative="greater").pvalue
     below_upper = ttest_1samp(difference, margin, alternative="less").pvalue
     p_value = max(float(above_lower), float(below_upper))
     low, high = t.interval(1 - 2 * alpha, difference.size - 1, loc=difference.mean(), scale=sem(difference))
-    return TostResult(p_value, bool(p_value < alpha), float(low), float(high))
+    return TostResult(p_value, verdict_from_interval(float(low), float(high), margin), float(low), float(high))

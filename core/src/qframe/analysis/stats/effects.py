@@ -91,3 +91,26 @@ def minimum_detectable_effect(
     if not 0.0 <= discordant_rate <= 1.0:
         raise ValueError(f"discordant_rate must lie in [0, 1], got {discordant_rate}")
     return 100.0 * mde_continuous(n, math.sqrt(discordant_rate), alpha, power, paired=True)
+
+
+def power_factor(alpha: float = 0.05, power: float = 0.8) -> float:
+    """``(z[1-alpha/2] + z[power])²``: items needed = this x variance of a per-item difference / effect²."""
+    _check_level(alpha, "alpha")
+    _check_level(power, "power")
+    return (_normal_quantile(1 - alpha / 2) + _normal_quantile(power)) ** 2
+
+
+def items_needed(effect: float, discordant_rate: float, alpha: float = 0.05, power: float = 0.8) -> int | None:
+    """Paired items needed to detect a true difference of ``effect`` (a proportion) with ``power``.
+
+    The inverse of :func:`minimum_detectable_effect` for paired 0/1 outcomes:
+    ``n = (z[1-alpha/2] + z[power])² · discordant_rate / effect²``, rounded up. For a
+    continuous outcome pass the variance of the per-item differences as ``discordant_rate``.
+    None when the effect is zero (no sample size can tell a difference of zero).
+    """
+    if not 0.0 <= discordant_rate:
+        raise ValueError(f"discordant_rate must be non-negative, got {discordant_rate}")
+    factor = power_factor(alpha, power)
+    if effect == 0 or not math.isfinite(effect):
+        return None
+    return max(2, math.ceil(factor * discordant_rate / effect**2))

@@ -47,15 +47,21 @@ class McNemarResult:
 class TostResult:
     """Two one-sided tests of equivalence of paired outcomes within ``±margin``.
 
-    ``p_value`` is the larger of the two one-sided p-values; ``equivalent`` holds when it is
-    below ``alpha``. ``low`` and ``high`` bound the ``1 - 2·alpha`` confidence interval of the
-    mean difference, which lies inside ``±margin`` exactly when equivalence is shown.
+    ``p_value`` is the larger of the two one-sided p-values (NaN where the data cannot test
+    anything, such as differences without spread). ``low`` and ``high`` bound the
+    ``1 - 2·alpha`` confidence interval of the mean difference, and ``verdict`` reads it:
+    ``equivalent`` (inside ``±margin``), ``not_equivalent`` (entirely outside) or
+    ``inconclusive`` (reaching across a margin, or no spread to build an interval from).
     """
 
     p_value: float
-    equivalent: bool
+    verdict: str
     low: float
     high: float
+
+    @property
+    def equivalent(self) -> bool:
+        return self.verdict == "equivalent"
 
 
 @attrs.frozen

@@ -6,7 +6,8 @@ process, so the event loop stays free. One thread, not a pool: llama.cpp compute
 team per calling thread, and calls arriving from changing threads leave earlier teams spinning
 against the new one (measured: generation twice as slow). The model keeps per-position logits only when
 the experiment asks for top-k log-probabilities (``BackendSpec.top_logprobs``); a request that
-asks for them anyway reloads it once with them.
+asks for them anyway reloads it once with them. ``teacher_force`` (the fidelity stage's
+capability) works either way: it asks llama.cpp for the logits of the scored rows only.
 """
 
 from __future__ import annotations
@@ -19,7 +20,15 @@ from pathlib import Path
 from typing import Any
 
 from qframe.errors import BadInputError, BackendError
-from qframe.protocols import BackendSpec, GenerationRequest, GenerationResult, ModelInfo, Requirements
+from qframe.protocols import (
+    BackendSpec,
+    GenerationRequest,
+    GenerationResult,
+    ModelInfo,
+    Requirements,
+    TeacherForcedRequest,
+    TeacherForcedScores,
+)
 
 
 @functools.cache
@@ -121,14 +130,9 @@ class LlamaCppBackend:
     async def generate(self, request: GenerationRequest) -> GenerationResult:
         async with self._lock:
             engine = await self._engine_for(request)
-            prompt: Any = request.prompt
-            if request.chat and request.system:
-                prompt = [{"role": "system", "content": request.system}, {"role": "user", "content": request.prompt}]
-            elif request.system:
-                prompt = f"{request.system}\n\n{request.prompt}"
             result = await _on_llama_thread(
                 engine.generate,
-                prompt,
+                _prompt(request.prompt, request.system, request.chat),
                 request.max_tokens,
                 request.temperature,
                 list(request.stop),
@@ -160,7 +164,38 @@ class LlamaCppBackend:
                 raise BackendError("llamacpp backend used before open()")
             return await _on_llama_thread(self._engine.loglikelihood, context, list(continuations))
 
+    async def teacher_force(self, request: TeacherForcedRequest) -> TeacherForcedScores:
+        """Score a fixed continuation teacher-forced (see :class:`qframe.protocols.TeacherForcedRequest`).
+
+        The prompt is rendered as :meth:`generate` renders it; the full distribution at every
+        position comes from llama.cpp's logits, cut to the requested ids with exact tail masses.
+        """
+        from qframe.fidelity.rows import scores_from_rows
+
+        def score(engine: Any) -> TeacherForcedScores:
+            continuation = request.text if request.tokens is None else list(request.tokens)
+            prompt = _prompt(request.prompt, request.system, request.chat)
+            tokens, rows = engine.teacher_force(prompt, request.chat, continuation, request.append_end)
+            return scores_from_rows(tokens, rows, request)
+
+        async with self._lock:
+            if self._engine is None:
+                raise BackendError("llamacpp backend used before open()")
+            try:
+                return await _on_llama_thread(score, self._engine)
+            except ValueError as exc:
+                raise BackendError(str(exc)) from None
+
     async def close(self) -> None:
         if self._engine is not None:
             engine, self._engine = self._engine, None
             await _on_llama_thread(engine.close)
+
+
+def _prompt(prompt: str, system: str | None, chat: bool) -> Any:
+    """What the engine gets for a prompt: chat messages (with the system turn), or one text."""
+    if chat and system:
+        return [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
+    if system:
+        return f"{system}\n\n{prompt}"
+    return prompt

@@ -55,7 +55,6 @@ def demo_experiment(work_dir: Path, log: Any = print) -> dict[str, Any]:
             {"name": "refusal", "limit": 6},
             {"name": "over_refusal", "limit": 4},
         ],
-        "metrics": ["kl_divergence", "top1_agreement"],
         "judges": {"regex": {"plugin": "regex_refusal"}},
         "analysis": {"memory_tiers_gb": [0.1, 0.15, 0.25, 0.5]},
     }

@@ -2,7 +2,8 @@
 
 It generates (through the model's chat template or as plain completion) with native timings from
 llama.cpp's performance counters, and scores text teacher-forced: log-likelihoods of
-continuations and top-k log-probabilities per position (see :mod:`.teacher_forcing`).
+continuations, top-k log-probabilities per position, and full distributions over a given
+continuation after a prompt rendered as for generation (see :mod:`.teacher_forcing`).
 
 Every generation evaluates its whole prompt: llama-cpp-python would otherwise reuse a cached
 prompt prefix from the previous call, making the timings depend on call order.
@@ -88,6 +89,7 @@ class LlamaEngine:
             model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, seed=seed, logits_all=logits_all, verbose=False
         )
         self._forcer = TeacherForcer(self._llm)
+        self._end_tokens: list[int] | None = None
         if logits_all:
             self._reserve_output_rows()
 
@@ -127,12 +129,7 @@ class LlamaEngine:
             SAMPLING_OPTIONS, max_tokens=max_tokens, temperature=temperature, stop=list(stop or []), seed=self.seed
         )
         if chat:
-            messages = (
-                [{"role": "user", "content": prompt_or_messages}]
-                if isinstance(prompt_or_messages, str)
-                else [dict(message) for message in prompt_or_messages]
-            )
-            response = self._llm.create_chat_completion(messages, **options)
+            response = self._llm.create_chat_completion(_messages(prompt_or_messages), **options)
             choice = response["choices"][0]
             text = choice["message"]["content"] or ""
         else:
@@ -217,6 +214,63 @@ class LlamaEngine:
             for row, order in zip(rows, best, strict=True)
         ]
 
+    def teacher_force(
+        self, prompt_or_messages: str | Messages, chat: bool, continuation: str | Sequence[int], append_end: bool
+    ) -> tuple[list[int], Any]:
+        """Teacher-forced token ids and full log-softmax rows of a continuation after a prompt.
+
+        The prompt is rendered as :meth:`generate` renders it (see :meth:`_rendered_prompt`). A text
+        continuation is tokenized after it (see :mod:`.teacher_forcing`); token ids are scored as
+        given. With ``append_end`` the model's most likely end-of-generation token after the text
+        is scored last: the token a greedy generation that stopped on its own ended with.
+        """
+        if not chat and not isinstance(prompt_or_messages, str):
+            raise TypeError("plain completion (chat=False) needs a prompt string")
+        context, add_bos = self._rendered_prompt(prompt_or_messages, chat)
+        return self._forcer.forced_rows(context, continuation, add_bos, self._end_ids() if append_end else ())
+
+    def _rendered_prompt(self, prompt_or_messages: str | Messages, chat: bool) -> tuple[str, bool]:
+        """The prompt text :meth:`generate` hands the model, and whether the tokenizer adds BOS to it.
+
+        A chat prompt is rendered by llama-cpp-python's own chat handler (the GGUF's template, or
+        its built-in format): ``create_chat_completion`` runs with ``tokenize`` recorded and
+        ``create_completion`` stopped before anything is evaluated, so the text and BOS choice are
+        exactly those of a generation, whatever the template.
+        """
+        if not chat:
+            return str(prompt_or_messages), True
+        calls: list[tuple[str, bool]] = []
+        tokenize = self._llm.tokenize
+
+        def recording_tokenize(text: bytes, add_bos: bool = True, special: bool = False) -> list[int]:
+            calls.append((text.decode("utf-8"), add_bos))
+            return tokenize(text, add_bos=add_bos, special=special)
+
+        def stop(*args: Any, **kwargs: Any) -> Any:
+            raise _PromptRendered
+
+        self._llm.tokenize, self._llm.create_completion = recording_tokenize, stop
+        try:
+            self._llm.create_chat_completion(_messages(prompt_or_messages), max_tokens=1)
+        except _PromptRendered:
+            pass
+        finally:
+            del self._llm.tokenize, self._llm.create_completion
+        if not calls:
+            raise RuntimeError("the chat handler tokenized no prompt")
+        return calls[-1]
+
+    def _end_ids(self) -> list[int]:
+        """Token ids that end a generation (llama.cpp's end-of-generation set), found once."""
+        if self._end_tokens is None:
+            import llama_cpp
+
+            vocab = llama_cpp.llama_model_get_vocab(self._llm.model)
+            self._end_tokens = [t for t in range(self._llm.n_vocab()) if llama_cpp.llama_vocab_is_eog(vocab, t)]
+            if not self._end_tokens:
+                raise ValueError("the model has no end-of-generation token")
+        return self._end_tokens
+
     def close(self) -> None:
         """Free the model and its context; the engine cannot be used afterwards."""
         self._forcer.close()
@@ -247,6 +301,17 @@ class LlamaEngine:
 
     def _token_text(self, token: int) -> str:
         return self._llm.detokenize([token]).decode("utf-8", errors="ignore")
+
+
+class _PromptRendered(Exception):
+    """Stops a chat completion once its prompt is tokenized (see ``LlamaEngine._rendered_prompt``)."""
+
+
+def _messages(prompt_or_messages: str | Messages) -> list[dict[str, str]]:
+    """A prompt string as one user message; message lists as plain dicts."""
+    if isinstance(prompt_or_messages, str):
+        return [{"role": "user", "content": prompt_or_messages}]
+    return [dict(message) for message in prompt_or_messages]
 
 
 def _top_k(logprobs: Mapping[str, float], k: int) -> dict[str, float]:

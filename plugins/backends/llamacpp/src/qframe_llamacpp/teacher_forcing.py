@@ -62,33 +62,54 @@ class TeacherForcer:
         Row ``i`` (float64, one column per vocabulary entry) is the distribution the model gives
         before token ``i`` of the continuation. An empty continuation yields no tokens and no rows.
         """
-        context_tokens = self._tokenize(context)
+        for continuation in continuations:
+            yield self.forced_rows(context, continuation)
+
+    def forced_rows(
+        self, context: str, continuation: str | Sequence[int], add_bos: bool = True, end_ids: Sequence[int] = ()
+    ) -> tuple[list[int], Any]:
+        """The scored token ids of one continuation and the log-softmax row before each of them.
+
+        A text continuation is tokenized after the context as described in the module docstring;
+        token ids are scored exactly as given after the context's own tokens. ``add_bos`` is
+        passed to the tokenizer (a prompt rendered by a chat template may carry its own). With
+        ``end_ids`` the row after the last token is computed too, and the most likely of
+        ``end_ids`` there is appended as the final scored token (the end of generation).
+        """
+        context_tokens = self._tokenize(context, add_bos)
         bos: list[int] = []
         if not context_tokens:
             bos = [self._bos_token()]
             context_tokens = bos
-        for continuation in continuations:
-            joint = bos + self._tokenize(context + continuation)
+        if isinstance(continuation, str):
+            joint = bos + self._tokenize(context + continuation, add_bos)
             shared = _common_prefix_length(context_tokens, joint)
-            if shared == len(joint):
-                yield [], _empty_rows(self._llm.n_vocab())
-                continue
-            if shared == 0:
+            if shared == 0 and len(joint) > 0:
                 raise ValueError(
                     f"continuation {continuation!r} merges with the first context token; "
                     "there is nothing to condition it on"
                 )
-            if len(joint) - 1 > self._llm.n_ctx():
-                raise ValueError(
-                    f"context and continuation need {len(joint) - 1} positions; n_ctx is {self._llm.n_ctx()}"
-                )
-            self._hold_context(context_tokens[: shared - 1])
-            logits = self._decode(joint[shared - 1 : -1], start=shared - 1, logits_from=shared - 1)
-            self._cached = joint[:-1]
-            yield joint[shared:], _log_softmax(logits)
+            prefix, scored = joint[:shared], joint[shared:]
+        else:
+            n_vocab = self._llm.n_vocab()
+            if any(not 0 <= token < n_vocab for token in continuation):
+                raise ValueError(f"a token id is outside the vocabulary of {n_vocab}")
+            prefix, scored = context_tokens, [int(token) for token in continuation]
+        fed = scored if end_ids else scored[:-1]
+        if not scored and not end_ids:
+            return [], _empty_rows(self._llm.n_vocab())
+        if len(prefix) + len(fed) > self._llm.n_ctx():
+            raise ValueError(f"context and continuation need {len(prefix) + len(fed)} positions; n_ctx is {self._llm.n_ctx()}")
+        self._hold_context(prefix[:-1])
+        logits = self._decode(prefix[-1:] + fed, start=len(prefix) - 1, logits_from=len(prefix) - 1)
+        self._cached = prefix + fed
+        rows = _log_softmax(logits)
+        if end_ids:
+            scored = scored + [max(end_ids, key=lambda token: rows[-1, token])]
+        return scored, rows
 
-    def _tokenize(self, text: str) -> list[int]:
-        return self._llm.tokenize(text.encode("utf-8"), add_bos=True, special=True)
+    def _tokenize(self, text: str, add_bos: bool = True) -> list[int]:
+        return self._llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=True)
 
     def _bos_token(self) -> int:
         bos = self._llm.token_bos()

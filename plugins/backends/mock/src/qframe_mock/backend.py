@@ -21,6 +21,13 @@ its ``top_logprobs``, log-likelihoods are <= 0, and a closed backend refuses cal
 
 ``model`` may name an existing file; its SHA-256 is then the model digest (so a changed file is
 detected on resume). Otherwise the digest is derived from the model name.
+
+Teacher forcing (``teacher_force``, for the fidelity stage): the mock's vocabulary is
+:data:`VOCABULARY` (an end token, an unknown-word token, the filler words and the numbers
+0-199) and text is tokenized by whitespace. The next-token distribution after a prompt and the
+tokens before a position is a softmax of logits drawn from the prompt and those tokens (the same
+for every variant) plus noise drawn from the variant's model, scaled by ``fidelity_noise``
+(default: grows as the quant label's bits fall), so a mock ladder's KL grows down the ladder.
 """
 
 from __future__ import annotations
@@ -31,16 +38,28 @@ import math
 import random
 import re
 from collections.abc import Iterator, Sequence
+from typing import Any
 from itertools import cycle
 from pathlib import Path
 
 from qframe.errors import BackendError, BackendResponseError, TransientBackendError
-from qframe.protocols import BackendSpec, GenerationRequest, GenerationResult, ModelInfo
+from qframe.fidelity.rows import scores_from_rows
+from qframe.protocols import (
+    BackendSpec,
+    GenerationRequest,
+    GenerationResult,
+    ModelInfo,
+    TeacherForcedRequest,
+    TeacherForcedScores,
+)
 
 _ARITHMETIC = re.compile(r"What is (\d+) \+ (\d+)\?")
 _BITS = re.compile(r"(?:Q|IQ)(\d)")
 _WORDS = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi".split()
 FAULTS = ("timeout", "error", "garbage")
+END, UNKNOWN = "</s>", "<unk>"
+VOCABULARY: tuple[str, ...] = (END, UNKNOWN, *_WORDS, *(str(number) for number in range(200)))
+_TOKEN_ID = {token: index for index, token in enumerate(VOCABULARY)}
 
 
 def default_accuracy(quant: str) -> float:
@@ -82,6 +101,7 @@ class MockBackend:
         unknown = set(self.faults) - set(FAULTS)
         if unknown:
             raise ValueError(f"mock faults: unknown {sorted(unknown)}; allowed: {', '.join(FAULTS)}")
+        self.fidelity_noise = float(options.get("fidelity_noise", 5.0 * (1.0 - default_accuracy(spec.quant or spec.model))))
         self._fault_draws = random.Random(options.get("fault_seed"))
         self._responses = _response_queue(options.get("responses"))
         self._closed = False
@@ -145,6 +165,33 @@ class MockBackend:
             else:
                 scores.append(-1.0 - 2.0 * _unit(self.model, context, continuation))
         return scores
+
+    async def teacher_force(self, request: TeacherForcedRequest) -> TeacherForcedScores:
+        """Score a fixed continuation teacher-forced (see the module docstring)."""
+        self._check_open()
+        await self._maybe_fail()
+        if request.tokens is not None:
+            tokens = list(request.tokens)
+            if any(not 0 <= token < len(VOCABULARY) for token in tokens):
+                raise ValueError(f"token id outside the mock vocabulary of {len(VOCABULARY)}")
+        else:
+            tokens = [_TOKEN_ID.get(word, _TOKEN_ID[UNKNOWN]) for word in (request.text or "").split()]
+            if request.append_end:
+                tokens.append(_TOKEN_ID[END])
+        rendered = f"{request.system or ''}\x1f{request.prompt}\x1f{request.chat}"
+        rows = [self._next_token_logprobs(rendered, tokens[:position]) for position in range(len(tokens))]
+        return scores_from_rows(tokens, rows, request)
+
+    def _next_token_logprobs(self, rendered: str, before: Sequence[int]) -> list[float]:
+        import numpy as np
+
+        def draw(*parts: object) -> Any:
+            seed = int.from_bytes(hashlib.sha256("\x1f".join(map(str, parts)).encode()).digest()[:8], "big")
+            return np.random.default_rng(seed).normal(size=len(VOCABULARY))
+
+        logits = 2.0 * draw("mock-lm", rendered, *before) + self.fidelity_noise * draw(self.model, rendered, *before)
+        shifted = logits - logits.max()
+        return (shifted - np.log(np.exp(shifted).sum())).tolist()
 
     # -- internals ----------------------------------------------------------------------------
 

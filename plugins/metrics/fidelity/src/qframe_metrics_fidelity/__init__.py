@@ -1,5 +1,6 @@
-"""Fidelity of a quantized variant to its baseline on the same items.
+"""Fidelity of a quantized variant to the baseline on the same items.
 
-``kl`` compares next-token distributions from stored top-k log-probabilities; ``flips`` counts
-items whose correctness changed between baseline and variant.
+``kl_divergence`` and ``top1_agreement`` score each item from stored top-k log-probabilities
+(the ``shared_prefix`` method, math in :mod:`qframe.fidelity.topk`); ``flips`` counts items whose
+correctness changed between baseline and variant.
 """

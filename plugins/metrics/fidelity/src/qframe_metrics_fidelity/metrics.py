@@ -1,10 +1,11 @@
-"""Fidelity of a variant to the baseline on the same items, from stored top-k log-probabilities.
+"""Per-item fidelity of a variant to the baseline, from top-k log-probabilities stored with the
+generations.
 
-Generated tokens are compared position by position over the prefix both variants share: at
-temperature 0 the generated token is each model's top-1, so the two sequences are identical up
-to the first position whose top-1 tokens differ, and that position is still conditioned on the
-same prefix. Positions after it condition on different text and are not compared
-(``params["alignment"] = "shared_prefix"``). The baseline variant itself scores ``None``.
+Generated tokens are compared position by position over the prefix both variants share
+(``params["alignment"] = "shared_prefix"``, see :func:`qframe.fidelity.topk.comparable_positions`).
+The baseline variant itself scores ``None``. These per-item scores are optional extras: the run's
+fidelity stage (``[fidelity]``, :mod:`qframe.fidelity`) measures fidelity teacher-forced on the
+baseline's own tokens, per position.
 """
 
 from __future__ import annotations
@@ -12,24 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from qframe.fidelity.topk import TopLogprobs, comparable_positions, mean_kl, top1_agreement
 from qframe.protocols import ScoringItem
-from qframe_metrics_fidelity.kl import TopLogprobs, mean_kl, top1_agreement
-
-
-def comparable_positions(
-    base: Sequence[TopLogprobs], variant: Sequence[TopLogprobs]
-) -> tuple[list[TopLogprobs], list[TopLogprobs]]:
-    """Positions up to and including the first whose top-1 tokens differ."""
-    length = min(len(base), len(variant))
-    for position in range(length):
-        if _top1(base[position]) != _top1(variant[position]):
-            length = position + 1
-            break
-    return list(base[:length]), list(variant[:length])
-
-
-def _top1(position: TopLogprobs) -> str | None:
-    return max(position, key=position.__getitem__) if position else None
 
 
 def _as_positions(stored: Any) -> list[TopLogprobs] | None:

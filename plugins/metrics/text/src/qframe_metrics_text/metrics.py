@@ -7,6 +7,9 @@ from typing import Any
 
 from qframe.protocols import ScoringItem
 from qframe_metrics_text.answer_extraction import raw_choice, rescored_choice
+from qframe_metrics_text.bbq import METRIC_NAMES as BBQ_METRICS
+from qframe_metrics_text.bbq import BbqOutcome
+from qframe_metrics_text.choice_likelihood import NORMALISATIONS, NormalisedChoiceAccuracy
 from qframe_metrics_text.text_metrics import bleu, exact_match, length_ratio, output_length, repetition, rouge_l
 
 TEXT_AGAINST_REFERENCE: dict[str, Callable[[str, str], float]] = {
@@ -79,6 +82,10 @@ def make_metric(name: str, options: Mapping[str, Any]) -> Any:
         return ChoiceAccuracy(name, CHOICE_READERS[name])
     if name == "repetition":
         return RepetitionMetric()
+    if name in BBQ_METRICS:
+        return BbqOutcome(name)
+    if name in NORMALISATIONS:
+        return NormalisedChoiceAccuracy(name)
     raise KeyError(name)
 
 

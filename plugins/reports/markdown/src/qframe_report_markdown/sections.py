@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from qframe_report_markdown.table import MISSING, field, number, render, text
@@ -20,14 +20,42 @@ def _by_variant(analysis: Analysis) -> dict[str, Mapping[str, Any]]:
     return {cell["variant"]: cell for cell in _cells(analysis)}
 
 
+def labelled(key: str) -> Callable[[Mapping[str, Any]], str]:
+    """A label with its evidence: ``negligible`` when supported; otherwise the label, the CI of
+    its delta and the items needed, marked inconclusive."""
+
+    def cell(row: Mapping[str, Any]) -> str:
+        label = row.get(key)
+        if label is None:
+            return MISSING
+        if row.get(f"{key}_evidence") in (None, "supported"):
+            return number(label)
+        ci = row.get(f"{key}_ci")
+        span = f", CI [{number(ci[0], '+.1f')}, {number(ci[1], '+.1f')}]pp" if ci else ""
+        needed = row.get(f"{key}_items_needed")
+        return f"inconclusive ({number(label)}{span}; {f'~{needed} items needed' if needed else 'items needed unknown'})"
+
+    return cell
+
+
+def _recommended(row: Mapping[str, Any]) -> str:
+    if row.get("recommended_evidence") in (None, "supported"):
+        return number(row.get("recommended"))
+    needed = row.get("recommended_items_needed")
+    return f"{number(row.get('recommended'))}, inconclusive{f' (~{needed} items needed)' if needed else ''}"
+
+
 def decision_matrix(analysis: Analysis) -> str:
     cells = _by_variant(analysis)
     parts = ["## Decision matrix\n",
              "Per memory tier, the variants whose memory estimate (else file size) fits it. "
-             "Recommended = quality tier negligible or acceptable and no hidden-danger regime.\n"]
+             "Recommended = quality tier negligible or acceptable and no hidden-danger regime. "
+             "A label whose delta's confidence interval also covers another label is shown as inconclusive, "
+             "with that interval and the items needed to decide.\n"]
     tiers: dict[float, list[Mapping[str, Any]]] = {}
     for row in analysis["decision_matrix"]:
-        tiers.setdefault(row["tier_gb"], []).append(cells[row["variant"]] | {"recommended": row["recommended"]})
+        decision = {key: row.get(key) for key in ("recommended", "recommended_evidence", "recommended_items_needed")}
+        tiers.setdefault(row["tier_gb"], []).append(cells[row["variant"]] | decision)
     if not tiers:
         parts.append("_No variant has a known memory footprint._\n")
     for tier, rows in tiers.items():
@@ -37,11 +65,11 @@ def decision_matrix(analysis: Analysis) -> str:
             ("Memory (GB)", field("memory_estimate_gb", ".2f")),
             ("Bench Δ (pp)", field("benchmark_delta_pp", ".1f", sign=True)),
             ("Gen Δ (%)", field("generation_delta_pct", ".1f", sign=True)),
-            ("Tier", text("quality_tier")),
-            ("Regime", text("safety_regime")),
+            ("Tier", labelled("quality_tier")),
+            ("Regime", labelled("safety_regime")),
             ("Native tok/s", field("native_tps", ".1f")),
             ("$/1M tok", field("cost_per_mtok_usd", ".4f")),
-            ("Recommended", field("recommended")),
+            ("Recommended", _recommended),
         ]))
     return "\n".join(parts)
 
@@ -59,6 +87,9 @@ def recommendations(analysis: Analysis) -> str:
         lines.append(f"- **{label}:** {picks.get(key) or 'none qualifies'}")
     never = picks.get("never_deploy") or {}
     lines.append("- **Never deploy:** " + ("; ".join(f"{v} ({', '.join(r)})" for v, r in never.items()) or "none"))
+    undecided = picks.get("undecided") or {}
+    if undecided:
+        lines.append("- **Run too small to decide:** " + "; ".join(f"{v}: {reason}" for v, reason in undecided.items()))
     return "\n".join(lines) + "\n"
 
 
@@ -66,12 +97,15 @@ def benchmarks(analysis: Analysis) -> str:
     cells = _cells(analysis)
     per_task = sorted({key.split(":", 1)[1].rsplit("/", 1)[0] for c in cells for key in c
                        if key.startswith("mean:") and key.endswith("/accuracy_rescored")})
+    normalised = sorted({key.split(":", 1)[1].rsplit("/", 1)[0] for c in cells for key in c
+                         if key.startswith("mean:") and key.endswith("/accuracy_norm_char")})
     columns = [
         *VARIANT,
         ("N", field("benchmark_items", "d")),
         ("Raw acc", field("benchmark_accuracy_raw")),
         ("Rescored acc", field("benchmark_accuracy")),
         *[(f"{task} (rescored)", field(f"mean:{task}/accuracy_rescored")) for task in per_task],
+        *[(f"{task} (acc_norm, per char)", field(f"mean:{task}/accuracy_norm_char")) for task in normalised],
         ("Δ vs baseline (pp)", field("benchmark_delta_pp", ".1f", sign=True)),
         ("Lost", field("flips_lost", "d")),
         ("Gained", field("flips_gained", "d")),
@@ -82,10 +116,12 @@ def benchmarks(analysis: Analysis) -> str:
 def generation(analysis: Analysis) -> str:
     """Every per-task metric mean as a row, one column per variant (a long list stays readable)."""
     cells = _cells(analysis)
-    keys = sorted({key for c in cells for key in c if key.startswith("mean:") and "accuracy" not in key})
+    keys = sorted({key for c in cells for key in c
+                   if key.startswith("micro_f1:") or key.startswith("mean:") and "accuracy" not in key and "/bbq_" not in key})
     summary = [("Key metric avg", "key_metric_avg", ".3f", False), ("Gen Δ (%)", "generation_delta_pct", ".1f", True)]
     rows = [{"metric": title} | {c["variant"]: number(c.get(key), spec, sign) for c in cells} for title, key, spec, sign in summary]
-    rows += [{"metric": key.removeprefix("mean:")} | {c["variant"]: number(c.get(key)) for c in cells} for key in keys]
+    rows += [{"metric": key.removeprefix("mean:").replace("micro_f1:", "", 1) + (" (corpus micro-F1)" if key.startswith("micro_f1:") else "")}
+             | {c["variant"]: number(c.get(key)) for c in cells} for key in keys]
     columns = [("Task / metric", text("metric")), *[(c["variant"], text(c["variant"])) for c in cells]]
     return "## Generation and task metrics\n\n" + render(rows if keys else [], columns)
 
@@ -111,11 +147,26 @@ def safety(analysis: Analysis) -> str:
     columns = [*VARIANT, *[(key.replace("_", " "), field(key)) for key in rate_keys],
                ("Refusal Δ (pp)", field("refusal_delta_pp", ".1f", sign=True)),
                ("Judge − regex (pp)", field("judge_regex_gap_pp", ".1f", sign=True)),
-               ("Regime", text("safety_regime")), ("Deployment role", text("deployment_role"))]
+               ("Regime", labelled("safety_regime")), ("Deployment role", labelled("deployment_role"))]
     rows = [c for c in cells if rate_keys and any(c.get(k) is not None for k in rate_keys)]
     floor = next((c.get("conservative_floor") for c in cells if c.get("conservative_floor")), None)
-    note = f"\nConservative floor (lowest precision safe across every model): **{floor}**\n" if floor else ""
-    return "## Safety and regimes\n\n" + render(rows, columns) + note
+    undecided = any(c.get("deployment_role_evidence") == "inconclusive" for c in cells)
+    caveat = " (inconclusive: too few items to support the roles it rests on)" if undecided else ""
+    note = f"\nConservative floor (lowest precision safe across every model): **{floor}**{caveat}\n" if floor else ""
+    return "## Safety and regimes\n\n" + render(rows, columns) + note + _bias(cells)
+
+
+def _bias(cells: list[Mapping[str, Any]]) -> str:
+    """BBQ figures: a safety measure, never part of the quality tier."""
+    rows = [c for c in cells if any(k.startswith("bbq_") for k in c)]
+    if not rows:
+        return ""
+    columns = [*VARIANT, ("Accuracy, ambiguous", field("bbq_accuracy_ambig")),
+               ("Accuracy, disambiguated", field("bbq_accuracy_disambig")),
+               ("Bias score, ambiguous", field("bbq_bias_ambig", ".3f", sign=True)),
+               ("Bias score, disambiguated", field("bbq_bias_disambig", ".3f", sign=True))]
+    return ("\n### Bias (BBQ)\n\nBias score: 0 none, +1 always the stereotype, -1 always against it; in ambiguous "
+            "contexts scaled by the share of wrong answers. Not pooled into quality.\n\n" + render(rows, columns))
 
 
 def judges(analysis: Analysis) -> str:
@@ -133,13 +184,28 @@ def judges(analysis: Analysis) -> str:
     return "\n".join(parts)
 
 
+FIDELITY_METHODS = {
+    "teacher_forced": "teacher_forced: each variant scored the baseline's own output tokens, end-of-generation "
+    "token included; KL bounded with the exact masses outside the baseline's top-k",
+    "shared_prefix": "shared_prefix: the two generations' stored top-k lists, up to the first position whose "
+    "top-1 tokens differ",
+}
+
+
 def fidelity(analysis: Analysis) -> str:
-    columns = [*VARIANT, ("KL mean (nats)", field("kl_mean", ".4f")), ("KL p99", field("kl_p99", ".4f")),
-               ("Top-1 agreement", field("top1_agreement")), ("Flip rate", field("flip_rate")),
-               ("Net flips", field("flips_net", "+d"))]
+    columns = [*VARIANT, ("Method", text("fidelity_method")), ("Items", field("fidelity_items", "d")),
+               ("Positions", field("fidelity_positions", "d")), ("KL mean (nats)", field("kl_mean", ".4f")),
+               ("KL p99 over positions", field("kl_p99", ".4f")), ("Top-1 agreement", field("top1_agreement")),
+               ("Δ log p(baseline token)", field("logprob_delta_mean", ".4f", sign=True)),
+               ("Flip rate", field("flip_rate")), ("Net flips", field("flips_net", "+d"))]
     rows = [c for c in _cells(analysis) if not c["baseline"] and any(
         c.get(k) is not None for k in ("kl_mean", "top1_agreement", "flip_rate"))]
-    return "## Fidelity to the baseline\n\n" + render(rows, columns)
+    methods = sorted({c["fidelity_method"] for c in rows if c.get("fidelity_method")})
+    stage = analysis.get("manifest", {}).get("fidelity") or {}
+    lines = [f"Method: {FIDELITY_METHODS.get(m, m)}." for m in methods]
+    lines += [f"Note: {note}." for note in stage.get("notes", [])]
+    intro = "\n\n".join(lines) + "\n\n" if lines else ""
+    return "## Fidelity to the baseline\n\n" + intro + render(rows, columns)
 
 
 def performance(analysis: Analysis) -> str:
@@ -165,7 +231,7 @@ def diminishing_returns(analysis: Analysis) -> str:
     columns = [("Step", lambda r: f"{r['variant']} → {r['step_from']}"),
                ("Bench gain (pp)", field("step_gain_pp", ".1f", sign=True)),
                ("Cost increase (%)", field("step_cost_increase_pct", ".1f", sign=True)),
-               ("Diminishing", field("diminishing_returns")), ("Cliff (down)", field("quality_cliff"))]
+               ("Diminishing", labelled("diminishing_returns")), ("Cliff (down)", labelled("quality_cliff"))]
     return "## Diminishing returns per step\n\n" + render(rows, columns)
 
 
@@ -173,32 +239,46 @@ TEST_COLUMNS = [
     ("Variant", text("variant")), ("vs", text("baseline")), ("Task", text("task")), ("Metric", text("metric")),
     ("N", field("n", "d")), ("Δ", field("delta", ".4f", sign=True)),
     ("CI", lambda r: f"[{number(r.get('ci_low'), '.4f')}, {number(r.get('ci_high'), '.4f')}]"),
+    ("CI method", text("ci_method")),
     ("Cluster CI", lambda r: MISSING if r.get("cluster_ci_low") is None
      else f"[{number(r['cluster_ci_low'], '.4f')}, {number(r['cluster_ci_high'], '.4f')}]"),
     ("Lost", field("lost", "d")), ("Gained", field("gained", "d")),
     ("Test", text("test")), ("p", field("p_value", ".4g")), ("p (Holm)", field("p_holm", ".4g")),
-    ("TOST p", field("tost_p", ".4g")), ("Equivalent", field("equivalent")), ("d", field("cohens_d", ".3f")),
+    ("TOST p", field("tost_p", ".4g")), ("Equivalence", text("equivalence")),
+    ("Equivalence CI", lambda r: MISSING if r.get("equivalence_ci_low") is None
+     else f"[{number(r['equivalence_ci_low'], '.4f')}, {number(r['equivalence_ci_high'], '.4f')}]"),
+    ("d", field("cohens_d", ".3f")),
 ]
 
 
 def statistics(analysis: Analysis) -> str:
     settings = analysis["settings"]
-    intro = (f"Paired tests on shared items. Binary outcomes: answer flips (lost: right in the reference "
-             f"and wrong in the variant; gained: the reverse), McNemar (exact up to 25 discordant pairs), "
-             f"TOST equivalence within ±{number(settings['equivalence_margin_pp'], 'g')}pp; continuous: paired t "
-             f"and Cohen's d. CIs: paired bootstrap ({settings['bootstrap_resamples']} resamples, seeded). "
-             "Holm correction within each (family, task, metric).\n\n")
+    alpha = settings["alpha"]
+    intro = (f"Paired tests on shared items; repetitions of an item are averaged into one value first. Binary "
+             f"outcomes: answer flips (lost: right in the reference and wrong in the variant; gained: the reverse), "
+             f"McNemar (exact up to 25 discordant pairs), Tango score CI of the delta, and equivalence within "
+             f"±{number(settings['equivalence_margin_pp'], 'g')}pp from the {number(100 * (1 - 2 * alpha), 'g')}% "
+             f"Tango interval (score TOST). Continuous: paired t, Cohen's d, paired bootstrap CI "
+             f"({settings['bootstrap_resamples']} resamples, seed {analysis.get('seed', '—')}) and t-based TOST, "
+             "which is inconclusive when the differences have no spread. Equivalence: equivalent (interval inside "
+             "the margin), not_equivalent (entirely outside) or inconclusive. Cluster CI: whole clusters resampled "
+             "where items have at least two. Holm correction within each (family, task, metric).\n\n")
     adjacent = "\n### Adjacent levels down the ladder\n\n" + render(analysis["adjacent"], TEST_COLUMNS)
     return "## Statistical tests\n\n" + intro + render(analysis["comparisons"], TEST_COLUMNS) + adjacent
 
 
 def power(analysis: Analysis) -> str:
-    rows = [r for r in analysis["comparisons"] if r.get("mde_pp") is not None]
     settings = analysis["settings"]
-    columns = [("Variant", text("variant")), ("Task", text("task")), ("Metric", text("metric")), ("N", field("n", "d")),
-               ("Baseline rate", field("base_mean")), ("MDE (pp)", field("mde_pp", ".1f"))]
-    return (f"## Power and minimum detectable effect\n\nSmallest change detectable at {number(settings['power'], 'g')} "
-            f"power, α = {number(settings['alpha'], 'g')}, for the items used.\n\n" + render(rows, columns))
+    columns = [("Family", text("family")), ("Task", text("task")), ("Metric", text("metric")), ("N", field("n", "d")),
+               ("Baseline rate", field("baseline_rate")), ("Expected discordance", field("discordance")),
+               ("Discordance from", text("discordance_source")), ("MDE (pp)", field("mde_pp", ".1f")),
+               (f"Items for ±{number(settings['equivalence_margin_pp'], 'g')}pp", field("items_for_margin", "d"))]
+    return (f"## Power and minimum detectable effect\n\nOne planning figure per task and metric: the smallest "
+            f"change detectable at {number(settings['power'], 'g')} power, α = {number(settings['alpha'], 'g')}, on "
+            "the baseline's items at its rate, for the stated discordance (share of items on which the arms are "
+            "expected to disagree: `analysis.expected_discordance`, else that of independent arms, 2p(1-p)); and the "
+            "items a difference as small as the equivalence margin would need. `qframe power` computes the same "
+            "figure for other settings.\n\n" + render(analysis.get("planning", []), columns))
 
 
 def thresholds(analysis: Analysis) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -15,6 +16,8 @@ def number(value: Any, spec: str = ".3f", sign: bool = False) -> str:
         return MISSING
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, float) and math.isnan(value):
+        return MISSING
     if isinstance(value, int | float):
         return format(value, ("+" if sign else "") + spec)
     return str(value)

@@ -7,8 +7,9 @@ passage itself) and picks the most likely one. Choice texts rather than letters,
 the letters " A"..." D" after a lettered list asks a model to bind each letter to its option,
 which small models barely do, while the likelihood of the answer text itself carries what they
 know (``docs/quality.md``: a 135M model averaged 0.29 with letters and 0.44 with texts over the
-four built-in sets). Sums of log-probabilities favour short choices; the stored per-choice sums allow a
-length-normalised reading later.
+four built-in sets). Sums of log-probabilities favour short choices; the stored per-choice sums give
+the length-normalised reading too (metric ``accuracy_norm_char``). An item's subject (MMLU) is its
+``group``, the cluster of the cluster bootstrap.
 
 Both kinds of field are filled in every sample, so an item is the same object, with the same id,
 whichever mode the task runs in.
@@ -59,6 +60,7 @@ def to_sample(task: str, item: ChoiceItem, template: str) -> Sample:
         answer=labels[item.answer],
         context=item.context,
         continuations=tuple(f" {choice}" for choice in item.choices),
+        group=item.subject,
         metadata={key: value for key, value in metadata.items() if value is not None},
     )
 

@@ -107,6 +107,7 @@ class BenchmarkTask:
     """A multiple-choice benchmark; see the module docstring for its options."""
 
     default_metrics: tuple[str, ...] = ("accuracy_raw", "accuracy_rescored")
+    """Loglikelihood mode adds ``accuracy_norm_char`` (the length-normalised pick, ``acc_norm``)."""
 
     def __init__(self, benchmark: Benchmark, options: Mapping[str, Any]) -> None:
         self.benchmark = benchmark
@@ -118,6 +119,8 @@ class BenchmarkTask:
         self.mode = str(options.get("mode", "generate"))
         if self.mode not in MODES:
             raise self._config_error("mode", f"must be one of {', '.join(MODES)}, got {self.mode!r}")
+        if self.mode == "loglikelihood":
+            self.default_metrics = (*BenchmarkTask.default_metrics, "accuracy_norm_char")
         self.template = check_template(str(options.get("template", DEFAULT_TEMPLATE)))
         self.split = str(options.get("split", benchmark.split))
         self.per_subject = self._per_subject(options)

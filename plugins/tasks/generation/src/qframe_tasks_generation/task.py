@@ -31,10 +31,12 @@ def read_items(suite: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in lines if line.strip()]
 
 
-def to_sample(item: Mapping[str, Any], template: str) -> Sample:
+def to_sample(item: Mapping[str, Any], template: str, suite: str) -> Sample:
+    """The sample of one stored item; its ``group`` (cluster) is the suite it comes from."""
     entities = item.get("entities")
     return Sample(
         id=item["id"],
+        group=suite,
         prompt=template.format(input=item["input"]),
         reference=item["reference"] if entities is None else json.dumps(entities),
         metadata={} if entities is None else {"entities": entities},
@@ -60,7 +62,7 @@ class GenerationTask:
         self.template = _checked_template(self.name, str(options.get("template", suite.template)))
 
     def samples(self, limit: int | None, seed: int) -> list[Sample]:
-        samples = [to_sample(item, self.template) for item in read_items(self.name)]
+        samples = [to_sample(item, self.template, self.name) for item in read_items(self.name)]
         if limit is None or limit >= len(samples):
             return samples
         return sorted(random.Random(seed).sample(samples, limit), key=lambda sample: sample.id)

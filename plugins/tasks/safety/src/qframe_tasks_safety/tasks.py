@@ -3,7 +3,8 @@
 Sample ids are stable across runs and machines: derived from the request, prompt or question
 text (a hash), or from the source's own id for BBQ. ``limit`` picks a seeded subset, kept in
 source order. ``metadata["category"]`` tells judges what an item probes: ``harmful`` (should be
-refused), ``benign`` (should be answered), ``truthfulness`` or ``bias``.
+refused), ``benign`` (should be answered), ``truthfulness`` or ``bias``. An item's ``group`` (its
+cluster for the cluster bootstrap) is its topic (harm category, BBQ category...), else its source.
 """
 
 from __future__ import annotations
@@ -43,6 +44,11 @@ def select(samples: Sequence[Sample], limit: int | None, seed: int) -> list[Samp
 
 REFUSAL_JUDGE = "regex_refusal"
 """The judge plugin the refusal suites bring by default (``defaults.judges = false`` turns it off)."""
+
+
+def cluster(topic: str | None, source: str | None) -> str | None:
+    """An item's cluster: its topic (harm category, BBQ category...), else its source file."""
+    return topic or source or None
 
 
 class SafetyTask(ABC):
@@ -118,6 +124,7 @@ class JailbreakTask(SafetyTask):
                     Sample(
                         id=f"{plain.id}-{template_name}",
                         prompt=apply_template(template, request.text),
+                        group=plain.group,
                         metadata=dict(plain.metadata) | {"template": template_name, "request_id": plain.id},
                     )
                 )
@@ -155,6 +162,7 @@ class OverRefusalTask(SafetyTask):
             Sample(
                 id=stable_id("benign", prompt.text),
                 prompt=prompt.text,
+                group=cluster(prompt.topic, prompt.source),
                 metadata={"category": "benign", "topic": prompt.topic, "source": prompt.source},
             )
             for prompt in self.records(options, loaders.load_benign_prompts, BENIGN_PROMPTS)
@@ -172,6 +180,7 @@ class TruthfulnessTask(SafetyTask):
                 id=stable_id("truth", question.question),
                 prompt=question.question,
                 reference=question.best_answer,
+                group=cluster(question.topic, question.source),
                 metadata={
                     "category": "truthfulness",
                     "correct_answers": list(question.correct_answers),
@@ -188,7 +197,7 @@ class BiasTask(SafetyTask):
     """BBQ-style multiple choice in ambiguous and disambiguated contexts (answer with a letter)."""
 
     name = "bias"
-    default_metrics = ("accuracy_rescored",)
+    default_metrics = ("bbq_accuracy_ambig", "bbq_accuracy_disambig", "bbq_biased_ambig", "bbq_biased_disambig")
 
     def build(self, options: Mapping[str, Any]) -> list[Sample]:
         return [
@@ -200,6 +209,7 @@ def _harmful_sample(request: HarmfulRequest) -> Sample:
     return Sample(
         id=stable_id("harm", request.text),
         prompt=request.text,
+        group=cluster(request.topic, request.source),
         metadata={"category": "harmful", "topic": request.topic, "target": request.target, "source": request.source},
     )
 
@@ -215,6 +225,7 @@ def _bias_sample(question: BiasQuestion) -> Sample:
         id=f"bias-{question.key}",
         prompt=prompt,
         reference=question.answers[question.label],
+        group=cluster(question.topic, question.source),
         choices=question.answers,
         choice_labels=CHOICE_LABELS,
         answer=CHOICE_LABELS[question.label],

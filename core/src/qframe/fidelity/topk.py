@@ -1,8 +1,10 @@
-"""KL divergence of a variant's next-token distribution from its baseline's, from top-k lists.
+"""KL divergence of a variant's next-token distribution from its baseline's, from two top-k lists.
 
-Engines return, per generated position, only the k most probable tokens of each model with
-their natural-log probabilities, so neither distribution is known in full. ``topk_kl`` reports
-the smallest divergence the two lists allow, which makes it a lower bound on the true one.
+This is the ``shared_prefix`` method: engines that return, per generated position, only the k
+most probable tokens of each model with their natural-log probabilities, so neither distribution
+is known in full. ``topk_kl`` reports the smallest divergence the two lists allow, which makes
+it a lower bound on the true one. (The ``teacher_forced`` method of :mod:`qframe.fidelity.positions`
+knows the variant's exact masses and is much tighter.)
 
 Method. The vocabulary is split into three kinds of cell:
 
@@ -100,6 +102,27 @@ def top1_agreement(seq_base: Sequence[TopLogprobs], seq_var: Sequence[TopLogprob
         max(base, key=base.__getitem__) == max(var, key=var.__getitem__)
         for base, var in zip(seq_base, seq_var)
     )
+
+
+def comparable_positions(
+    base: Sequence[TopLogprobs], variant: Sequence[TopLogprobs]
+) -> tuple[list[TopLogprobs], list[TopLogprobs]]:
+    """Generated positions two variants share: up to and including the first whose top-1 differ.
+
+    At temperature 0 the generated token is each model's top-1, so the two sequences are
+    identical up to that position, which is still conditioned on the same prefix; later
+    positions condition on different text and cannot be compared.
+    """
+    length = min(len(base), len(variant))
+    for position in range(length):
+        if _top1(base[position]) != _top1(variant[position]):
+            length = position + 1
+            break
+    return list(base[:length]), list(variant[:length])
+
+
+def _top1(position: TopLogprobs) -> str | None:
+    return max(position, key=position.__getitem__) if position else None
 
 
 def _missing_mass_cap(var: TopLogprobs, n_missing: int) -> float:
