@@ -15,6 +15,9 @@ from qframe.session import Outcome, execute, new_session
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# Fixture packages carry their own tests, run against their installed copy (tests/core/test_third_party.py).
+collect_ignore = ["fixtures"]
+
 MOCK_LADDER = """
 [experiment]
 name = "mock-ladder"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,12 +16,22 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "plugins"
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
-    """Install the example and the broken package into a private site folder."""
+    """Install the example and the broken packages into a private site folder."""
     target = tmp_path_factory.mktemp("site")
-    for package in ("qframe-example-backend", "qframe-broken-example"):
+    for package in ("qframe-example-backend", "qframe-broken-example", "qframe-unresolved-example"):
         subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-             "--target", str(target), str(FIXTURES / package)],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--no-deps",
+                "--no-build-isolation",
+                "--target",
+                str(target),
+                str(FIXTURES / package),
+            ],
             check=True,
             capture_output=True,
         )
@@ -60,3 +71,40 @@ def test_strict_mode_refuses_to_start_with_the_broken_plugin(site, tmp_path):
     result = _qframe(site, "--strict", "plugins", cwd=tmp_path)
     assert result.returncode == 2
     assert "qframe-broken-example" in result.stderr
+
+
+def test_plugins_check_reports_every_problem_and_exits_1(site, tmp_path):
+    result = _qframe(site, "plugins", "--check", cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    out = result.stdout
+    assert "qframe-example-backend 1.2.3 (entry point exq): ok" in out
+    assert "  backend exq -> qframe_example_backend.backend:ExqBackend" in out
+    assert "qframe-unresolved-example 0.0.2 (entry point unresolved): PROBLEMS" in out
+    assert "backend 'ghost': factory target qframe_unresolved_example.engine:GhostBackend does not resolve" in out
+    assert "hook qframe_register_metric matches no hook spec" in out
+    assert "qframe-broken-example ? (entry point broken): PROBLEMS" in out
+    assert "failed to load: ModuleNotFoundError" in out
+    assert "problems" in result.stderr
+
+
+def test_plugins_check_passes_for_a_clean_install(cli):
+    code, out, err = cli("plugins", "--check")
+    assert code == 0, out + err
+    assert "qframe-mock 0.1.0 (entry point mock): ok" in out
+    assert "  backend mock -> qframe_mock.backend:MockBackend" in out
+    assert " 0 problems" in err
+
+
+def test_installed_example_passes_its_own_conformance_suite(site, tmp_path):
+    # A copy outside this repository, so only the installed package and qframe.testing are in play.
+    shutil.copytree(FIXTURES / "qframe-example-backend" / "tests", tmp_path / "tests")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=tmp_path,
+        env=dict(os.environ, PYTHONPATH=str(site)),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert " passed" in result.stdout and "skipped" not in result.stdout, result.stdout

@@ -304,13 +304,47 @@ def power(host: PluginHost, config: Path | None, baseline_rate: float, mde_pp: f
 
 @cli.command()
 @click.pass_obj
-def plugins(host: PluginHost) -> None:
+@click.option("--check", is_flag=True, help="Also check that every registration resolves; exit 1 on any problem.")
+def plugins(host: PluginHost, check: bool) -> None:
     """List installed plugins: distribution, version and what each registers."""
+    if check:
+        _check_plugins(host)
+        return
     for plugin in sorted(host.plugins.values(), key=lambda p: p.distribution):
         provides = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in plugin.provides.items())
         click.echo(f"{plugin.distribution} {plugin.version}  {provides or '(commands only)'}")
     for failure in host.failures:
         click.echo(f"{failure.distribution} BROKEN  {failure.error}")
+
+
+@cli.command("new-plugin")
+@click.argument("kind", type=click.Choice(["backend", "task", "metric", "judge"]))
+@click.argument("name")
+@click.option("--dir", "directory", type=click.Path(path_type=Path), default=Path("."), show_default=True,
+              help="Folder to create the package in.")
+def new_plugin(kind: str, name: str, directory: Path) -> None:
+    """Write a ready plugin package qframe-NAME: entry point, skeleton and conformance tests."""
+    from qframe.new_plugin import new_plugin as write_package
+
+    root = write_package(kind, name, directory)
+    click.echo(f"wrote {root}; fill in src/ and run: pip install -e {root} && pytest {root / 'tests'}")
+
+
+def _check_plugins(host: PluginHost) -> None:
+    from qframe.plugin_check import check_plugins
+
+    reports = check_plugins(host)
+    for report in reports:
+        click.echo(f"{report.distribution} {report.version} (entry point {report.entry_point}): "
+                   f"{'ok' if not report.problems else 'PROBLEMS'}")
+        for line in report.registrations:
+            click.echo(f"  {line}")
+        for problem in report.problems:
+            click.echo(f"  problem: {problem}")
+    problems = sum(len(report.problems) for report in reports)
+    click.echo(f"{len(reports)} plugins checked, {problems} problems", err=True)
+    if problems:
+        sys.exit(1)
 
 
 @cli.command()

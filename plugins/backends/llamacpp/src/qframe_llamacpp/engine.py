@@ -192,7 +192,9 @@ class LlamaEngine:
 
         logprobs = logits - np.logaddexp.reduce(logits)
         k = min(k, logprobs.size - 1)
-        best = np.argpartition(-logprobs, k)[:k]
+        # Extra candidates so that k distinct texts remain when two tokens render alike.
+        candidates = min(2 * k + 8, logprobs.size - 1)
+        best = np.argpartition(-logprobs, candidates)[:candidates]
         return _top_k({self._token_text(int(t)): float(logprobs[t]) for t in best[np.argsort(logprobs[best])]}, k)
 
     def loglikelihood(self, context: str, continuations: Sequence[str]) -> list[float]:

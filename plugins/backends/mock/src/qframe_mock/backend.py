@@ -9,11 +9,15 @@ Options (per variant, or per ladder):
   from, any of ``timeout`` (the call hangs until the runner's timeout), ``error`` (a server
   error) and ``garbage`` (an unparseable reply). Faults are drawn at random per call, like a
   flaky server, so a retry or a resume can pass; ``fault_seed`` makes the draws repeatable.
-- ``responses``: a list of canned replies returned verbatim, one per ``generate`` call in call
+- ``responses``: a list of canned replies returned verbatim (up to a stop string), one per ``generate`` call in call
   order, starting again from the first when the list is used up (so a one-element list answers
   every call alike). Warm-up calls take replies from the list too. Without it, answers follow
   the prompt as described above. Used to script a mock judge, garbage and empty replies
   included.
+
+Like a real engine, generation ends before the first ``stop`` string, ``prompt_tokens`` counts the
+system prompt and, with ``chat``, two role markers, the generated word is the most likely entry of
+its ``top_logprobs``, log-likelihoods are <= 0, and a closed backend refuses calls.
 
 ``model`` may name an existing file; its SHA-256 is then the model digest (so a changed file is
 detected on resume). Otherwise the digest is derived from the model name.
@@ -38,7 +42,7 @@ from typing import Any
 from itertools import cycle
 from pathlib import Path
 
-from qframe.errors import BackendResponseError, TransientBackendError
+from qframe.errors import BackendError, BackendResponseError, TransientBackendError
 from qframe.fidelity.rows import scores_from_rows
 from qframe.protocols import (
     BackendSpec,
@@ -100,6 +104,7 @@ class MockBackend:
         self.fidelity_noise = float(options.get("fidelity_noise", 5.0 * (1.0 - default_accuracy(spec.quant or spec.model))))
         self._fault_draws = random.Random(options.get("fault_seed"))
         self._responses = _response_queue(options.get("responses"))
+        self._closed = False
 
     async def open(self) -> ModelInfo:
         path = Path(self.model)
@@ -109,26 +114,35 @@ class MockBackend:
         else:
             digest = hashlib.sha256(f"mock:{self.model}".encode()).hexdigest()
             size = None
+        self._closed = False
         return ModelInfo(model=self.model, digest=digest, quant=self.quant, engine="mock", size_bytes=size)
 
     async def close(self) -> None:
-        return None
+        self._closed = True
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise BackendError(f"mock backend {self.model!r} used after close()")
 
     async def generate(self, request: GenerationRequest) -> GenerationResult:
+        self._check_open()
         canned = next(self._responses) if self._responses is not None else None
         await self._maybe_fail()
         if canned is None:
-            words = self._answer(request.prompt).split()[: request.max_tokens]
-            text = " ".join(words)
+            text = " ".join(self._answer(request.prompt).split()[: request.max_tokens])
         else:
-            text, words = canned, canned.split()
+            text = canned
+        text = _cut_at_stop(text, request.stop)
+        words = text.split()
         top_logprobs = None
         if request.top_logprobs:
-            top_logprobs = tuple(self._token_logprobs(request.prompt, i, request.top_logprobs) for i in range(len(words)))
+            top_logprobs = tuple(
+                self._token_logprobs(request.prompt, i, word, request.top_logprobs) for i, word in enumerate(words)
+            )
         eval_ms = self.latency_s * 1000 * 0.8
         return GenerationResult(
             text=text,
-            prompt_tokens=len(request.prompt.split()),
+            prompt_tokens=_prompt_tokens(request),
             completion_tokens=len(words),
             finish_reason="length" if len(words) == request.max_tokens else "stop",
             prompt_eval_ms=self.latency_s * 1000 * 0.2,
@@ -139,20 +153,22 @@ class MockBackend:
         )
 
     async def loglikelihood(self, context: str, continuations: Sequence[str]) -> list[float]:
+        self._check_open()
         await self._maybe_fail()
         match = _ARITHMETIC.search(context)
         right = str(int(match.group(1)) + int(match.group(2))) if match else None
         knows = _unit(self.model, context, "knows") < self.accuracy
         scores = []
         for continuation in continuations:
-            score = -1.0 - 2.0 * _unit(self.model, context, continuation)
             if knows and continuation.strip() == right:
-                score += 5.0
-            scores.append(score)
+                scores.append(-0.05 * _unit(self.model, context, continuation))
+            else:
+                scores.append(-1.0 - 2.0 * _unit(self.model, context, continuation))
         return scores
 
     async def teacher_force(self, request: TeacherForcedRequest) -> TeacherForcedScores:
         """Score a fixed continuation teacher-forced (see the module docstring)."""
+        self._check_open()
         await self._maybe_fail()
         if request.tokens is not None:
             tokens = list(request.tokens)
@@ -200,7 +216,22 @@ class MockBackend:
             total += 1 + int(_unit(self.model, prompt, "miss") * 9)
         return str(total)
 
-    def _token_logprobs(self, prompt: str, position: int, k: int) -> dict[str, float]:
-        weights = [_unit(self.model, prompt, position, token) + 1e-3 for token in _WORDS[:k]]
+    def _token_logprobs(self, prompt: str, position: int, chosen: str, k: int) -> dict[str, float]:
+        """Top-``k`` of a made-up distribution in which the generated word is the most likely."""
+        others = [token for token in _WORDS if token != chosen][: k - 1]
+        weights = [_unit(self.model, prompt, position, token) + 1e-3 for token in others]
+        weights = [max(weights, default=0.0) + 1.0, *weights]
         total = sum(weights) * 1.25  # leave some mass outside the top k
-        return {token: math.log(weight / total) for token, weight in zip(_WORDS[:k], weights, strict=True)}
+        return {token: math.log(weight / total) for token, weight in zip([chosen, *others], weights, strict=True)}
+
+
+def _cut_at_stop(text: str, stop: Sequence[str]) -> str:
+    """The text up to the first stop string, as engines return it."""
+    cut = min((text.index(s) for s in stop if s and s in text), default=None)
+    return text if cut is None else text[:cut].rstrip()
+
+
+def _prompt_tokens(request: GenerationRequest) -> int:
+    """Words of the prompt and system prompt, plus the mock chat template's two role markers."""
+    words = len(request.prompt.split()) + len((request.system or "").split())
+    return words + (2 if request.chat else 0)
