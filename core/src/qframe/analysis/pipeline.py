@@ -4,7 +4,8 @@ Its result is a plain mapping that reporters render and ``matrix.parquet`` store
 ``cells``, ``comparisons`` (each variant vs its baseline), ``adjacent`` (down each ladder),
 ``decision_matrix``, ``recommendations``, ``settings``, ``thresholds`` (of every classifier,
 so reports print them), ``agreement`` (between judges) and ``judge_summaries`` (each judge's own
-aggregates, where it offers them).
+aggregates, where it offers them), ``derived_evidence`` (the CI behind each label, see
+:mod:`qframe.analysis.label_intervals`; read it through :mod:`qframe.analysis.evidence`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from qframe.analysis.cells import build_cells
 from qframe.analysis.comparisons import adjacent_levels, compare_to_baselines
 from qframe.analysis.data import RunData
 from qframe.analysis.decisions import decision_matrix, recommendations
+from qframe.analysis.label_intervals import derive_evidence
 from qframe.analysis.verdict_summaries import decided_labels, judge_agreement, judges_in
 from qframe.config import AnalysisSection
 from qframe.protocols import Classifier
@@ -48,9 +50,10 @@ def analyse(
     for classifier in classifiers:
         for cell, labels in zip(cells, classifier.classify(cells), strict=True):
             cell.update(labels)
+    comparisons = compare_to_baselines(data, settings)
     return {
         "cells": cells,
-        "comparisons": compare_to_baselines(data, settings),
+        "comparisons": comparisons,
         "adjacent": adjacent_levels(data, settings),
         "decision_matrix": decision_matrix(cells, settings.memory_tiers_gb),
         "recommendations": recommendations(cells),
@@ -58,4 +61,5 @@ def analyse(
         "thresholds": {c.name: dict(getattr(c, "thresholds", {})) for c in classifiers},
         "agreement": judge_agreements(data),
         "judge_summaries": dict(judge_summaries or {}),
+        "derived_evidence": derive_evidence(data, cells, comparisons, settings, classifiers),
     }
