@@ -125,3 +125,11 @@ def test_a_ci_without_discordant_pairs_is_never_zero_wide():
 def test_items_to_decide_scales_with_the_squared_width():
     assert items_to_decide(100, 0.0, (-0.02, 0.02), 0.01) == 400
     assert items_to_decide(100, 0.0, (-0.02, 0.02), 0.0) is None
+
+
+def test_a_flip_direction_never_seen_still_widens_its_end_of_the_ci():
+    """One gain and no loss in 6 items: the bootstrap says [0, +0.5]; a loss rate near 3/6 is not excluded."""
+    one_gain = {"n": 6, "delta": 1 / 6, "ci_low": 0.0, "ci_high": 0.5, "kind": "binary", "lost": 0, "gained": 1}
+    low, high = row_ci(one_gain)
+    assert low == pytest.approx(1 / 6 - 0.5) and high == 0.5
+    assert non_inferiority(one_gain, 0.01)[0] == INCONCLUSIVE

@@ -83,3 +83,10 @@ def test_bad_input_exits_2(cli, run_dir, options):
 def test_not_a_run_exits_2(cli, tmp_path):
     code, _, err = cli("recommend", str(tmp_path))
     assert code == 2 and "not a qframe run" in err
+
+
+def test_eligible_variants_below_the_runner_up_are_listed_with_their_evidence(cli, run_dir):
+    code, out, _ = cli("recommend", str(run_dir))
+    assert code == 0
+    lower = out.split("also eligible, ranked lower (quality, then tok/s, then memory):\n")[1].split("excluded:")[0]
+    assert lower.strip().startswith("Q4_K_M:") and "inconclusive" in lower

@@ -16,10 +16,12 @@ module, never the cell keys directly:
   lower end against ``-margin``.
 
 CIs of paired test rows are taken from the cluster bootstrap where the row has one (items of a
-cluster are correlated, so it is the honest interval), else from the item bootstrap. A bootstrap
-of paired binary outcomes without a single discordant pair has zero width whatever ``n``; such
-a CI is replaced by the rule-of-three bound +-3/n (with no event in n trials, the 95% upper
-bound of the event rate is about 3/n, and |delta| cannot exceed the discordance rate).
+cluster are correlated, so it is the honest interval), else from the item bootstrap. For paired
+binary outcomes the percentile bootstrap cannot move past a flip direction it never saw: with no
+lost item it never reaches below the observed gains, and with no flip at all it is [0, 0] at any
+n. Where a direction has no flip, its end of the CI is pushed out by the rule-of-three bound 3/n
+(with no event in n trials the 95% upper bound of the event rate is about 3/n), so "no flips in
+20 items" never reads as equivalence within 1 pp.
 """
 
 from __future__ import annotations
@@ -90,19 +92,30 @@ def delta_interval(analysis: Mapping[str, Any], variant: str, delta: str) -> tup
     return (interval[1], interval[2]) if interval else None
 
 
-def no_discordance_half_width(n: int) -> float:
-    """Half-width of the delta's CI for paired binary outcomes with no discordant pair (rule of three)."""
+def unseen_flip_bound(n: int) -> float:
+    """Rate of flips in one direction still plausible when none was seen in ``n`` items (rule of three)."""
     return 3.0 / n
+
+
+def binary_ci(delta: float, low: float, high: float, n: int, lost: int, gained: int) -> tuple[float, float]:
+    """A bootstrap CI of a paired binary delta, widened where one flip direction was never seen."""
+    bound = unseen_flip_bound(n)
+    if lost == 0:
+        low = min(low, delta - bound)
+    if gained == 0:
+        high = max(high, delta + bound)
+    return low, high
 
 
 def row_ci(row: Mapping[str, Any]) -> tuple[float, float]:
     """The CI of a paired test row's delta (cluster bootstrap where present), in the row's units."""
-    if row.get("kind") == "binary" and row.get("lost") == 0 and row.get("gained") == 0:
-        half = no_discordance_half_width(row["n"])
-        return row["delta"] - half, row["delta"] + half
     if row.get("cluster_ci_low") is not None:
-        return row["cluster_ci_low"], row["cluster_ci_high"]
-    return row["ci_low"], row["ci_high"]
+        low, high = row["cluster_ci_low"], row["cluster_ci_high"]
+    else:
+        low, high = row["ci_low"], row["ci_high"]
+    if row.get("kind") == "binary" and "lost" in row:
+        return binary_ci(row["delta"], low, high, row["n"], row["lost"], row["gained"])
+    return low, high
 
 
 def items_to_decide(n: int, delta: float, ci: tuple[float, float], boundary_distance: float) -> int | None:

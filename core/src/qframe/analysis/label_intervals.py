@@ -25,7 +25,7 @@ from typing import Any
 from qframe.analysis import stats
 from qframe.analysis.cells import key_metric_items
 from qframe.analysis.data import POOLED, RunData, paired
-from qframe.analysis.evidence import INCONCLUSIVE, SUPPORTED, no_discordance_half_width, row_ci
+from qframe.analysis.evidence import INCONCLUSIVE, SUPPORTED, binary_ci, row_ci
 from qframe.analysis.safety import outcome_name, refusal_judges
 from qframe.config import AnalysisSection
 from qframe.protocols import Classifier
@@ -56,11 +56,11 @@ def _bootstrap_interval(base: Mapping[Any, float], mine: Mapping[Any, float], se
     _, a, b = paired(base, mine)
     if len(a) < 2:
         return None
-    if a == b:  # no discordant pair: the bootstrap has no spread to resample (see evidence.row_ci)
-        half = 100 * no_discordance_half_width(len(a))
-        return 0.0, -half, half, len(a)
     ci = stats.paired_bootstrap_delta(a, b, settings.bootstrap_resamples, settings.confidence, seed=42)
-    return 100 * ci.delta, 100 * ci.low, 100 * ci.high, len(a)
+    lost = sum(1 for x, y in zip(a, b, strict=True) if x > y)
+    gained = sum(1 for x, y in zip(a, b, strict=True) if y > x)
+    low, high = binary_ci(ci.delta, ci.low, ci.high, len(a), lost, gained)  # see evidence.binary_ci
+    return 100 * ci.delta, 100 * low, 100 * high, len(a)
 
 
 def _ratio_interval(base: Mapping[Any, float], mine: Mapping[Any, float], settings: AnalysisSection) -> Interval | None:

@@ -239,6 +239,10 @@ def recommendation_lines(recommendation: Recommendation) -> list[str]:
         lines.append(f"best: {_summary(recommendation.best)}")
         runner = recommendation.runner_up
         lines.append(f"runner-up: {_summary(runner)}" if runner else "runner-up: none")
+    lower = recommendation.eligible[2:]
+    if lower:
+        lines.append("also eligible, ranked lower (quality, then tok/s, then memory):")
+        lines.extend(f"  {_summary(a)}" for a in lower)
     excluded = recommendation.excluded
     if excluded:
         lines.append("excluded:")
