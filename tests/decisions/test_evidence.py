@@ -133,3 +133,35 @@ def test_a_flip_direction_never_seen_still_widens_its_end_of_the_ci():
     low, high = row_ci(one_gain)
     assert low == pytest.approx(1 / 6 - 0.5) and high == 0.5
     assert non_inferiority(one_gain, 0.01)[0] == INCONCLUSIVE
+
+
+def _generation_evidence(factors):
+    from qframe.analysis.data import RunData
+    from qframe.analysis.label_intervals import delta_intervals
+    from qframe.analysis.label_intervals import label_evidence as derive
+    from qframe.analysis.pipeline import analyse as analyse_data
+    from qframe.config import AnalysisSection
+    from qframe_classifiers.cell_classifiers import QualityTierClassifier
+
+    base = [0.5 + 0.01 * (i % 10) for i in range(len(factors))]
+    arms = {"F16": base, "Q4": [b * f for b, f in zip(base, factors, strict=True)]}
+    scores = [{"variant": v, "task": "gen", "sample_id": f"s{i}", "repetition": 0, "metric": "rouge_l", "value": x}
+              for v, values in arms.items() for i, x in enumerate(values)]
+    variants = {"F16": {"baseline": True, "family": ""}, "Q4": {"baseline": False, "family": ""}}
+    settings, classifier = AnalysisSection(bootstrap_resamples=2000), QualityTierClassifier({})
+    data = RunData(variants, [], scores)
+    cell = next(c for c in analyse_data(data, settings, [classifier])["cells"] if c["variant"] == "Q4")
+    intervals = delta_intervals(data, cell, [], settings)
+    return cell, intervals["generation_delta_pct"], derive(classifier, "quality_tier", cell, intervals)
+
+
+def test_generation_delta_gets_a_ratio_ci():
+    """Every item 10% worse: the CI is the point (-10%: concerning, supported); noisy items: inconclusive."""
+    cell, interval, evidence = _generation_evidence([0.9] * 50)
+    assert cell["quality_tier"] == "concerning"
+    assert interval[0] == pytest.approx(-10.0) and interval[1] == pytest.approx(-10.0) and interval[3] == 50
+    assert evidence["status"] == SUPPORTED
+    cell, interval, evidence = _generation_evidence([0.8, 1.0] * 25)
+    assert interval[1] < -8 < interval[2]  # the CI crosses the acceptable floor (-8%)
+    assert cell["quality_tier"] in ("acceptable", "concerning") and evidence["status"] == INCONCLUSIVE
+    assert evidence["items_needed"] > 50
