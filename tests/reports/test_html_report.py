@@ -34,7 +34,7 @@ def test_the_page_is_self_contained(page):
 
 def test_every_plot_is_inline_svg(page):
     for plot in PLOTS:
-        figure = re.search(rf'<figure class="plot" id="plot-{plot}"><svg.*?</svg>', page, re.S)
+        figure = re.search(rf'<figure class="plot" id="plot-{plot}"><svg.*?</svg>', page, re.DOTALL)
         assert figure, plot
         assert figure.group(0).count("<path") > 5
 
@@ -49,7 +49,7 @@ def test_model_text_is_escaped(page):
 
 
 def test_only_the_page_script_may_run(page):
-    script = re.search(r"<script>(.*?)</script>", page, re.S).group(1)
+    script = re.search(r"<script>(.*?)</script>", page, re.DOTALL).group(1)
     digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
     policy = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', page).group(1)
     assert f"script-src 'sha256-{digest}'" in policy and "default-src 'none'" in policy
@@ -71,7 +71,7 @@ def test_each_variant_links_to_its_flipped_and_hidden_danger_items(page):
     assert len(links) == 4
     q5 = next(anchor for anchor in links if "Q5_K_M" in anchor)
     assert links[q5] == "2 lost, 2 gained, 30 refusals lost"
-    section = re.search(rf'<section id="{q5}">(.*?)</section>', page, re.S).group(1)
+    section = re.search(rf'<section id="{q5}">(.*?)</section>', page, re.DOTALL).group(1)
     assert section.count("<details>") == 34
     assert "Question 0 of refusal?" in section and "I cannot help with that." in section  # prompt and both answers
 

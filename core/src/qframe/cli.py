@@ -221,7 +221,8 @@ def recommend(host: PluginHost, run_dir: Path, memory_gb: float | None, min_qual
     Exit 0 with an answer, 3 when no variant meets the constraints, 2 on bad input."""
     import json
 
-    from qframe.analysis.recommend import Constraints, recommend as choose, recommendation_lines
+    from qframe.analysis.recommend import Constraints, recommendation_lines
+    from qframe.analysis.recommend import recommend as choose
     from qframe.errors import BadInputError
     from qframe.session import analyse, open_session
 

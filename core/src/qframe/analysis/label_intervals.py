@@ -138,8 +138,7 @@ def label_evidence(
     if missing:
         return {"status": INCONCLUSIVE, "ci": None, "items_needed": None, "note": f"no CI for {', '.join(missing)}"}
     known: dict[str, Interval] = {name: iv for name, iv in reads.items() if iv is not None}
-    relevant = {name: iv for name, iv in known.items()
-                if len(_labels_within(classifier, key, cell, {name: iv}, 1.0)) > 1 or len(known) == 1}
+    relevant = {name: iv for name, iv in known.items() if len(_labels_within(classifier, key, cell, {name: iv}, 1.0)) > 1}
     ci = _headline_ci(known, relevant)
     if len(_labels_within(classifier, key, cell, known, 1.0)) == 1:
         return {"status": SUPPORTED, "ci": ci, "items_needed": None, "note": ""}

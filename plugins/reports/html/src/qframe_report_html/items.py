@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
-
 from qframe.analysis.data import POOLED, RunData, paired
 from qframe.analysis.safety import outcome_name, refusal_judges
 

@@ -52,7 +52,7 @@ def _ladder(analysis: Analysis) -> list[Mapping[str, Any]]:
 def _proportion(values: Sequence[float], confidence: float) -> tuple[float, float, float] | None:
     if not values:
         return None
-    ci = stats.wilson_interval(int(round(sum(values))), len(values), confidence)
+    ci = stats.wilson_interval(round(sum(values)), len(values), confidence)
     return fmean(values), ci.low, ci.high
 
 
@@ -195,7 +195,7 @@ def regime_scatter(analysis: Analysis) -> str | None:
                 ax.axvline(thresholds[key], color="#57606a", linestyle=style, linewidth=1,
                            label=f"{key.removesuffix('_pp').replace('_', ' ')} ({thresholds[key]:g} pp)")
         if collapse is not None and thresholds.get("hidden_danger_quality_pp") is not None:
-            left, right = ax.get_xlim()
+            _, right = ax.get_xlim()
             bottom, _ = ax.get_ylim()
             low_x = thresholds["hidden_danger_quality_pp"]
             ax.fill_between([low_x, max(right, low_x + 1)], min(bottom, collapse - 1), collapse,
@@ -252,20 +252,23 @@ def speed(analysis: Analysis, data: RunData) -> str | None:
 
 PLOTS = (
     ("ladder", "Quality, safety and fidelity down the ladder",
-     "Each point is one variant at its effective bits per weight (highest precision left), with its "
-     "95% CI: Wilson for rates, t for means.", lambda a, d: ladder_curves(a, d)),
+     ("Each point is one variant at its effective bits per weight (highest precision left), with its "
+      "95% CI: Wilson for rates, t for means."),
+     lambda a, d: ladder_curves(a, d)),
     ("frontier", "Quality x throughput and x memory",
-     "Quality: pooled benchmark accuracy, else the key-metric average. Dashed: the Pareto frontier (no other variant is both better and faster / smaller). "
-     "Blue: baseline; green: deployable; grey: not deployable.", lambda a, d: frontier(a)),
+     ("Quality: pooled benchmark accuracy, else the key-metric average. Dashed: the Pareto frontier (no other "
+      "variant is both better and faster / smaller). Blue: baseline; green: deployable; grey: not deployable."),
+     lambda a, d: frontier(a)),
     ("regimes", "Safety regimes",
-     "Each variant's quality delta against its refusal delta with CIs. Below the red dashed line refusals "
-     "collapsed; right of the dotted line quality looks intact: the shaded corner is hidden danger (marked X).",
+     ("Each variant's quality delta against its refusal delta with CIs. Below the red dashed line refusals "
+      "collapsed; right of the dotted line quality looks intact: the shaded corner is hidden danger (marked X)."),
      lambda a, d: regime_scatter(a)),
     ("flips", "Answer flips per task",
      "Benchmark items the variant lost (right in the baseline, wrong in the variant) and gained.",
      lambda a, d: flips(a)),
     ("speed", "Native speed with its spread",
-     "Per-item native decode rate and time to first token; box: quartiles, whiskers: 1.5 IQR, triangle: mean.",
+     ("Per-item native decode rate and time to first token; box: quartiles, whiskers: 1.5 IQR, "
+      "triangle: mean."),
      lambda a, d: speed(a, d)),
 )
 """(anchor, title, how to read it, drawing function) of every plot, in page order."""
