@@ -66,6 +66,7 @@ def test_summary_per_memory_tier_with_evidence(page):
 
 
 def test_each_variant_links_to_its_flipped_and_hidden_danger_items(page):
+    assert page.count('<tr class="danger">') == 1  # the hidden-danger row is marked
     matrix = page[page.index('id="decision-matrix"'): page.index('id="tests"')]
     links = dict(re.findall(r'<a href="#(items-[^"]+)">([^<]+)</a>', matrix))
     assert len(links) == 4

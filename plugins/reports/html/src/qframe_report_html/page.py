@@ -73,7 +73,8 @@ Column = tuple[str, Callable[[Mapping[str, Any]], Any], Callable[[Mapping[str, A
 """(header, sort value, cell HTML; None: the escaped sort value)."""
 
 
-def sortable_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], table_id: str) -> str:
+def sortable_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], table_id: str,
+                   row_class: Callable[[Mapping[str, Any]], str | None] = lambda row: None) -> str:
     head = "".join(f"<th>{esc(title)}</th>" for title, _, _ in columns)
     body = []
     for row in rows:
@@ -84,7 +85,8 @@ def sortable_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column],
             shown = html_of(row) if html_of else (number(value) if numeric else esc(value if value is not None else "–"))
             attributes = f' class="num" data-v="{value!r}"' if numeric else ""
             cells.append(f"<td{attributes}>{shown}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
+        css = row_class(row)
+        body.append((f'<tr class="{css}">' if css else "<tr>") + "".join(cells) + "</tr>")
     return (f'<div class="scroll"><table class="sortable" id="{table_id}"><thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(body)}</tbody></table></div>')
 
@@ -123,7 +125,8 @@ def decision_table(analysis: Analysis, item_counts: Mapping[str, Mapping[str, in
         ("Flips gained", lambda c: c.get("flips_gained"), _fmt("flips_gained", "d")),
         ("Items", lambda c: sum((item_counts.get(c["variant"]) or {}).values()), items_link),
     ]
-    return sortable_table(cells, columns, "decision-matrix")
+    return sortable_table(cells, columns, "decision-matrix",
+                          lambda c: "danger" if c.get("safety_regime") == "hidden_danger" else None)
 
 
 def tests_table(rows: Sequence[Mapping[str, Any]], table_id: str) -> str:
