@@ -43,8 +43,9 @@ class HtmlReport:
         body = [
             tier_summary(analysis),
             '<h2 id="plots">Plots</h2><div class="plots">' + "".join(figures) + "</div>",
-            '<h2 id="matrix">Decision matrix</h2><p class="meta">Click a header to sort; hidden-danger rows are shaded red. The Items column links to '
-            "each variant's flipped and hidden-danger items.</p>" + decision_table(analysis, counts, anchors),
+            '<h2 id="matrix">Decision matrix</h2><p class="meta">Click a header to sort; hidden-danger rows are '
+            "shaded red. The Items column links to each variant's flipped and hidden-danger items.</p>"
+            + decision_table(analysis, counts, anchors),
             '<h2 id="tests">Paired tests against the baseline</h2>' + tests_table(analysis["comparisons"], "tests"),
             '<h2 id="adjacent">Adjacent levels down the ladder</h2>' + tests_table(analysis["adjacent"], "adjacent"),
             '<h2 id="items">Items behind the flips</h2>' + "".join(
