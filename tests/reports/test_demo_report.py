@@ -16,7 +16,7 @@ from qframe_llamacpp.demo import demo_experiment
 from tests.reports.browser import artifacts_dir, chromium
 from tests.reports.test_html_browser import PLOT_SIZES
 
-KEEP = ("F16", "Q8_0", "Q4_K_M", "Q2_K")
+KEEP = ("F16", "Q8_0", "Q2_K")
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +31,8 @@ def demo_run(tmp_path_factory):
     host.load_entry_points()
     config = demo_experiment(cache_dir() / "demo", log=lambda _: None)
     config["ladder"]["quants"] = list(KEEP)
-    config["experiment"] |= {"max_tokens": 12, "warmup": 0}
-    config["tasks"] = [t | {"limit": 3} for t in config["tasks"] if t["name"] in ("arc_challenge", "qa", "refusal")]
+    config["experiment"] |= {"max_tokens": 8, "warmup": 0}
+    config["tasks"] = [t | {"limit": 2} for t in config["tasks"] if t["name"] in ("arc_challenge", "qa", "refusal")]
     session = new_session(structure_experiment(config), host, tmp_path_factory.mktemp("runs"), "demo-like")
     assert asyncio.run(execute(session, progress=False)).exit_code == 0
     return session.path
