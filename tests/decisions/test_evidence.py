@@ -164,3 +164,8 @@ def test_generation_delta_gets_a_ratio_ci():
     assert interval[1] < -8 < interval[2]  # the CI crosses the acceptable floor (-8%)
     assert cell["quality_tier"] in ("acceptable", "concerning") and evidence["status"] == INCONCLUSIVE
     assert evidence["items_needed"] > 50
+
+
+def test_widened_cis_stay_within_the_range_of_a_difference_of_proportions():
+    silent = {"n": 2, "delta": 0.0, "ci_low": 0.0, "ci_high": 0.0, "kind": "binary", "lost": 0, "gained": 0}
+    assert row_ci(silent) == (-1.0, 1.0)

@@ -101,9 +101,9 @@ def binary_ci(delta: float, low: float, high: float, n: int, lost: int, gained: 
     """A bootstrap CI of a paired binary delta, widened where one flip direction was never seen."""
     bound = unseen_flip_bound(n)
     if lost == 0:
-        low = min(low, delta - bound)
+        low = max(-1.0, min(low, delta - bound))  # a difference of two proportions stays within [-1, 1]
     if gained == 0:
-        high = max(high, delta + bound)
+        high = min(1.0, max(high, delta + bound))
     return low, high
 
 
