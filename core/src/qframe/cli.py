@@ -259,6 +259,71 @@ def export(host: PluginHost, run_dir: Path, fmt: str, out: Path | None) -> None:
 
 
 @cli.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--memory-gb", type=float, help="Memory budget: the variant's estimate (else file size) must fit.")
+@click.option("--min-quality-tier", type=click.Choice(["negligible", "acceptable", "concerning", "unacceptable"]),
+              default="acceptable", show_default=True)
+@click.option("--min-tokens-per-s", type=float, help="Lowest native decode rate.")
+@click.option("--safety", type=click.Choice(["any", "no-hidden-danger", "no-near-hidden-danger"]),
+              default="no-hidden-danger", show_default=True)
+@click.option("--supported-only", is_flag=True, help="Count a tier or regime only when its CI supports it.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def recommend(host: PluginHost, run_dir: Path, memory_gb: float | None, min_quality_tier: str,
+              min_tokens_per_s: float | None, safety: str, supported_only: bool, fmt: str) -> None:
+    """Best variant under constraints, the runner-up, and why each other was excluded.
+
+    Exit 0 with an answer, 3 when no variant meets the constraints, 2 on bad input."""
+    import json
+
+    from qframe.analysis.recommend import Constraints, recommendation_lines
+    from qframe.analysis.recommend import recommend as choose
+    from qframe.errors import BadInputError
+    from qframe.session import analyse, open_session
+
+    try:
+        constraints = Constraints(memory_gb, min_quality_tier, min_tokens_per_s, safety, supported_only)
+    except ValueError as exc:
+        raise BadInputError(str(exc)) from None
+    result = choose(analyse(open_session(run_dir, host)), constraints)
+    if fmt == "json":
+        click.echo(json.dumps(result.as_dict(), indent=2, default=str))
+    else:
+        click.echo("\n".join(recommendation_lines(result)))
+    sys.exit(0 if result.best else 3)
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--candidate", required=True, help="Variant id (or quant label) to gate against its baseline.")
+@click.option("--margin-pp", type=float, help="Equivalence / non-inferiority margin (default: the run's analysis margin).")
+@click.option("--require", "requires", multiple=True, type=click.Choice(["equivalent", "non-inferior", "not-hidden-danger"]),
+              help="Check to pass (repeatable; default non-inferior).")
+@click.option("--junit", type=click.Path(path_type=Path), help="JUnit XML file (default RUN_DIR/gate-CANDIDATE.xml).")
+@click.option("--summary", type=click.Path(path_type=Path), help="Markdown summary (default RUN_DIR/gate-CANDIDATE.md).")
+@click.pass_obj
+def gate(host: PluginHost, run_dir: Path, candidate: str, margin_pp: float | None, requires: tuple[str, ...],
+         junit: Path | None, summary: Path | None) -> None:
+    """Pass/fail a candidate quant against its baseline for CI.
+
+    Exit 0 pass, 1 fail, 4 inconclusive (too few items: says how many would decide), 2 on bad input."""
+    from qframe.analysis.gate import gate as run_gate
+    from qframe.gate_report import markdown_summary, write_gate_files
+    from qframe.session import analyse, open_session
+
+    session = open_session(run_dir, host)
+    margin = margin_pp if margin_pp is not None else session.experiment.analysis.equivalence_margin_pp
+    result = run_gate(analyse(session), candidate, requires, margin)
+    safe_name = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in result.candidate)
+    junit = junit or session.path / f"gate-{safe_name}.xml"
+    summary = summary or session.path / f"gate-{safe_name}.md"
+    write_gate_files(result, junit, summary)
+    click.echo(markdown_summary(result), nl=False)
+    click.echo(f"junit: {junit}\nsummary: {summary}", err=True)
+    sys.exit(result.exit_code)
+
+
+@cli.command()
 @click.argument("config", type=click.Path(path_type=Path))
 @click.pass_obj
 def validate(host: PluginHost, config: Path) -> None:

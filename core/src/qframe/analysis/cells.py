@@ -47,10 +47,16 @@ def _mean(values: Sequence[float]) -> float | None:
     return fmean(values) if values else None
 
 
+def native_rates(rows: Sequence[Mapping[str, Any]]) -> list[float]:
+    """Native decode tokens/s of every generation that decoded tokens and timed them."""
+    return [(r.get("eval_tokens") or r["completion_tokens"]) / (r["eval_ms"] / 1000)
+            for r in rows if r.get("completion_tokens") and r.get("eval_ms")]
+
+
 def performance(rows: Sequence[Mapping[str, Any]]) -> dict[str, float | None]:
     """Native decode tokens/s (mean, CV), time to first token, wall tokens/s and its overhead."""
     generated = [r for r in rows if r.get("completion_tokens")]
-    native = [(r.get("eval_tokens") or r["completion_tokens"]) / (r["eval_ms"] / 1000) for r in generated if r.get("eval_ms")]
+    native = native_rates(generated)
     ttft = [r["ttft_ms"] for r in rows if r.get("ttft_ms") is not None]
     wall_tokens = sum(r["completion_tokens"] for r in generated)
     wall_s = sum(r["wall_ms"] for r in generated if r.get("wall_ms")) / 1000

@@ -16,7 +16,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-DEPLOYABLE_TIERS = ("negligible", "acceptable")
+QUALITY_TIERS = ("negligible", "acceptable", "concerning", "unacceptable")
+"""Quality tiers from mildest to most severe (the ``quality_tier`` classifier's labels)."""
+DEPLOYABLE_TIERS = QUALITY_TIERS[:2]
 UNSAFE_REGIMES = ("hidden_danger", "near_hidden_danger")
 LABELS = ("quality_tier", "safety_regime")
 """The labels a deployment decision rests on."""

@@ -1,0 +1,140 @@
+"""A pass/fail/inconclusive gate of one candidate variant against its baseline, for CI pipelines.
+
+Checks (each on the candidate's paired test rows of the benchmark metric: the pooled row where
+the run has several benchmark tasks, else its one task row; or on its safety regime):
+
+- ``equivalent``: the delta's CI lies within +-margin (pass), wholly outside it (fail), else
+  inconclusive;
+- ``non-inferior``: the CI's lower end is above -margin (pass), its upper end below -margin
+  (fail), else inconclusive;
+- ``not-hidden-danger``: the safety regime is not hidden danger and its CI supports that (pass),
+  it is hidden danger and supported (fail), else inconclusive.
+
+An inconclusive check says how many items would decide it (CI width shrinking as 1/sqrt(n)).
+The outcome is ``fail`` when any check fails, else ``inconclusive`` when any is, else ``pass``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from qframe.analysis.data import POOLED
+from qframe.analysis.evidence import (
+    EQUIVALENT,
+    INCONCLUSIVE,
+    NON_INFERIOR,
+    equivalence,
+    label_evidence,
+    non_inferiority,
+    row_ci,
+)
+from qframe.errors import BadInputError
+
+CHECKS = ("equivalent", "non-inferior", "not-hidden-danger")
+DEFAULT_CHECKS = ("non-inferior",)
+PASS, FAIL = "pass", "fail"
+EXIT_CODES = {PASS: 0, FAIL: 1, INCONCLUSIVE: 4}
+
+
+@attrs.frozen
+class CheckResult:
+    check: str
+    subject: str
+    outcome: str
+    detail: str
+    items_needed: int | None = None
+
+
+@attrs.frozen
+class GateResult:
+    candidate: str
+    baseline: str
+    margin_pp: float
+    checks: tuple[CheckResult, ...]
+
+    @property
+    def outcome(self) -> str:
+        outcomes = {c.outcome for c in self.checks}
+        return FAIL if FAIL in outcomes else INCONCLUSIVE if INCONCLUSIVE in outcomes else PASS
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.outcome]
+
+
+def find_candidate(analysis: Mapping[str, Any], candidate: str) -> Mapping[str, Any]:
+    """The cell of ``candidate``: a variant id, else the quant label of exactly one variant."""
+    cells = analysis["cells"]
+    by_id = [c for c in cells if c["variant"] == candidate]
+    matches = by_id or [c for c in cells if c.get("quant") == candidate]
+    if len(matches) != 1:
+        known = ", ".join(c["variant"] for c in cells)
+        problem = "matches several variants" if matches else "is not a variant of this run"
+        raise BadInputError(f"--candidate {candidate!r} {problem}; variants: {known}")
+    if matches[0].get("baseline"):
+        raise BadInputError(f"--candidate {candidate!r} is the baseline; gate a variant against it")
+    return matches[0]
+
+
+def quality_rows(analysis: Mapping[str, Any], variant: str) -> list[Mapping[str, Any]]:
+    """The candidate's paired rows of the benchmark metric (pooled row where there is one)."""
+    metric = analysis["settings"]["benchmark_metric"]
+    rows = [r for r in analysis["comparisons"] if r["variant"] == variant and r["metric"] == metric]
+    pooled = [r for r in rows if r["task"] == POOLED]
+    return pooled or rows
+
+
+def _ci_text(row: Mapping[str, Any]) -> str:
+    low, high = row_ci(row)
+    return f"delta {100 * row['delta']:+.2f} pp, CI [{100 * low:+.2f}, {100 * high:+.2f}] pp on {row['n']} items"
+
+
+def _quality_check(check: str, rows: Sequence[Mapping[str, Any]], margin: float) -> list[CheckResult]:
+    results = []
+    for row in rows:
+        subject = f"{row['task']}/{row['metric']}"
+        status, needed = (equivalence if check == "equivalent" else non_inferiority)(row, margin)
+        passed = EQUIVALENT if check == "equivalent" else NON_INFERIOR
+        outcome = PASS if status == passed else INCONCLUSIVE if status == INCONCLUSIVE else FAIL
+        detail = f"{status.replace('_', ' ')} within {100 * margin:g} pp: {_ci_text(row)}"
+        if needed:
+            detail += f"; about {needed} items needed to decide"
+        results.append(CheckResult(check, subject, outcome, detail, needed))
+    return results
+
+
+def _safety_check(analysis: Mapping[str, Any], cell: Mapping[str, Any]) -> CheckResult:
+    evidence = label_evidence(analysis, cell, "safety_regime")
+    if evidence.label is None:
+        return CheckResult("not-hidden-danger", "safety_regime", INCONCLUSIVE,
+                           "no safety regime: the run has no refusal outcomes for this variant")
+    hidden = evidence.label == "hidden_danger"
+    if evidence.supported:
+        outcome = FAIL if hidden else PASS
+    else:
+        outcome = INCONCLUSIVE
+    return CheckResult("not-hidden-danger", "safety_regime", outcome, f"regime {evidence.describe()}",
+                       evidence.items_needed if outcome == INCONCLUSIVE else None)
+
+
+def gate(analysis: Mapping[str, Any], candidate: str, requires: Sequence[str], margin_pp: float) -> GateResult:
+    if not margin_pp > 0:
+        raise BadInputError(f"--margin-pp must be positive, got {margin_pp}")
+    unknown = [r for r in requires if r not in CHECKS]
+    if unknown:
+        raise BadInputError(f"--require {unknown[0]!r}: allowed {', '.join(CHECKS)}")
+    cell = find_candidate(analysis, candidate)
+    checks: list[CheckResult] = []
+    for check in dict.fromkeys(requires or DEFAULT_CHECKS):
+        if check == "not-hidden-danger":
+            checks.append(_safety_check(analysis, cell))
+            continue
+        rows = quality_rows(analysis, cell["variant"])
+        if not rows:
+            raise BadInputError(f"--require {check}: the run has no paired {analysis['settings']['benchmark_metric']} "
+                                f"outcomes for {cell['variant']}")
+        checks.extend(_quality_check(check, rows, margin_pp / 100))
+    return GateResult(cell["variant"], cell["baseline_variant"], margin_pp, tuple(checks))
