@@ -5,9 +5,9 @@ module, never the cell keys directly:
 
 - :func:`label_evidence`: for a classifier label key ``L`` (``quality_tier``, ``safety_regime``)
   of one cell, the label, whether its CI supports it (``supported``/``inconclusive``), the CI in
-  percentage points and the items needed to decide. Where the analysis put ``L_evidence``,
-  ``L_ci`` and ``L_items_needed`` in the cell, those are used; otherwise the values derived by
-  :mod:`qframe.analysis.label_intervals` (stored under ``analysis["derived_evidence"]``).
+  percentage points and the items needed to decide: the cell's ``L_evidence``, ``L_ci`` and
+  ``L_items_needed``, set by the analysis (:mod:`qframe.analysis.planning` and the classifiers).
+- :func:`delta_interval`: the CI of one of a cell's deltas (``<delta>_ci``).
 - :func:`equivalence`: ``equivalent``, ``not_equivalent`` or ``inconclusive`` for one paired
   test row: the row's ``equivalence`` key where present, otherwise read from its CI and the
   margin (equivalent when the whole CI lies within the margin, not equivalent when it lies
@@ -15,13 +15,9 @@ module, never the cell keys directly:
 - :func:`non_inferiority`: ``non_inferior``, ``inferior`` or ``inconclusive`` from the CI's
   lower end against ``-margin``.
 
-CIs of paired test rows are taken from the cluster bootstrap where the row has one (items of a
-cluster are correlated, so it is the honest interval), else from the item bootstrap. For paired
-binary outcomes the percentile bootstrap cannot move past a flip direction it never saw: with no
-lost item it never reaches below the observed gains, and with no flip at all it is [0, 0] at any
-n. Where a direction has no flip, its end of the CI is pushed out by the rule-of-three bound 3/n
-(with no event in n trials the 95% upper bound of the event rate is about 3/n), so "no flips in
-20 items" never reads as equivalence within 1 pp.
+The CI of a paired test row is its ``evidence_low``/``evidence_high``: for 0/1 outcomes Tango's
+score interval, which stays honest with few or no discordant items, widened to the cluster
+bootstrap's span where items cluster.
 """
 
 from __future__ import annotations
@@ -31,6 +27,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
+
+from qframe.analysis.stats.paired_proportions import verdict_from_interval
 
 SUPPORTED, INCONCLUSIVE = "supported", "inconclusive"
 EQUIVALENT, NOT_EQUIVALENT = "equivalent", "not_equivalent"
@@ -73,49 +71,25 @@ def label_evidence(analysis: Mapping[str, Any], cell: Mapping[str, Any], key: st
     label = cell.get(key)
     if label is None or cell.get("baseline"):
         return Evidence(label)
-    if f"{key}_evidence" in cell:
-        ci = cell.get(f"{key}_ci")
-        return Evidence(label, cell[f"{key}_evidence"], tuple(ci) if ci is not None else None,
-                        cell.get(f"{key}_items_needed"))
-    derived = analysis.get("derived_evidence", {}).get("labels", {}).get(cell["variant"], {}).get(key)
-    if derived is None:
+    if f"{key}_evidence" not in cell:
         return Evidence(label, INCONCLUSIVE, note="no CI available")
-    ci = derived.get("ci")
-    return Evidence(label, derived["status"], tuple(ci) if ci is not None else None,
-                    derived.get("items_needed"), derived.get("note", ""))
+    ci = cell.get(f"{key}_ci")
+    return Evidence(label, cell[f"{key}_evidence"], tuple(ci) if ci is not None else None, cell.get(f"{key}_items_needed"))
 
 
 def delta_interval(analysis: Mapping[str, Any], variant: str, delta: str) -> tuple[float, float] | None:
     """The CI of one of a cell's deltas (``benchmark_delta_pp``, ``generation_delta_pct``,
     ``refusal_delta_pp``) in the delta's own unit, where the analysis has one."""
-    interval = analysis.get("derived_evidence", {}).get("intervals", {}).get(variant, {}).get(delta)
-    return (interval[1], interval[2]) if interval else None
-
-
-def unseen_flip_bound(n: int) -> float:
-    """Rate of flips in one direction still plausible when none was seen in ``n`` items (rule of three)."""
-    return 3.0 / n
-
-
-def binary_ci(delta: float, low: float, high: float, n: int, lost: int, gained: int) -> tuple[float, float]:
-    """A bootstrap CI of a paired binary delta, widened where one flip direction was never seen."""
-    bound = unseen_flip_bound(n)
-    if lost == 0:
-        low = max(-1.0, min(low, delta - bound))  # a difference of two proportions stays within [-1, 1]
-    if gained == 0:
-        high = min(1.0, max(high, delta + bound))
-    return low, high
+    cell = next((c for c in analysis.get("cells", ()) if c["variant"] == variant), {})
+    interval = cell.get(f"{delta}_ci")
+    return (interval[0], interval[1]) if interval else None
 
 
 def row_ci(row: Mapping[str, Any]) -> tuple[float, float]:
-    """The CI of a paired test row's delta (cluster bootstrap where present), in the row's units."""
-    if row.get("cluster_ci_low") is not None:
-        low, high = row["cluster_ci_low"], row["cluster_ci_high"]
-    else:
-        low, high = row["ci_low"], row["ci_high"]
-    if row.get("kind") == "binary" and "lost" in row:
-        return binary_ci(row["delta"], low, high, row["n"], row["lost"], row["gained"])
-    return low, high
+    """The CI of a paired test row's delta in the row's units (see the module docstring)."""
+    if row.get("evidence_low") is not None:
+        return row["evidence_low"], row["evidence_high"]
+    return row["ci_low"], row["ci_high"]
 
 
 def items_to_decide(n: int, delta: float, ci: tuple[float, float], boundary_distance: float) -> int | None:
@@ -130,17 +104,16 @@ def items_to_decide(n: int, delta: float, ci: tuple[float, float], boundary_dist
 def equivalence(row: Mapping[str, Any], margin: float) -> tuple[str, int | None]:
     """(``equivalent``/``not_equivalent``/``inconclusive``, items needed when inconclusive).
 
-    ``margin`` is in the row's units (a fraction for binary outcomes).
+    ``margin`` is in the row's units (a fraction for binary outcomes); it may differ from the
+    run's own margin, so the verdict is read again from the row's equivalence interval.
     """
     low, high = row_ci(row)
-    if "equivalence" in row:
-        status = row["equivalence"]
-    elif -margin <= low and high <= margin:
-        status = EQUIVALENT
-    elif high < -margin or low > margin:
-        status = NOT_EQUIVALENT
+    if row.get("equivalence_ci_low") is not None:  # the analysis' 1 - 2·alpha interval (Tango or t)
+        low, high = row["equivalence_ci_low"], row["equivalence_ci_high"]
+        no_spread = row.get("tost_p") is not None and math.isnan(row["tost_p"])
+        status = INCONCLUSIVE if no_spread else verdict_from_interval(low, high, margin)
     else:
-        status = INCONCLUSIVE
+        status = verdict_from_interval(low, high, margin)
     needed = None
     if status == INCONCLUSIVE:
         needed = items_to_decide(row["n"], row["delta"], (low, high), abs(margin - abs(row["delta"])))

@@ -6,8 +6,6 @@ Its result is a plain mapping that reporters render and ``matrix.parquet`` store
 and metric, see :mod:`qframe.analysis.planning`), ``settings``, ``thresholds`` (of every
 classifier, so reports print them), ``agreement`` (between judges), ``judge_summaries`` (each
 judge's own aggregates, where it offers them), ``output_health`` (empty and cut-off answers)
-``derived_evidence`` (the CI behind each label, see
-:mod:`qframe.analysis.label_intervals`; read it through :mod:`qframe.analysis.evidence`),
 ``truthfulness`` (reference-based truthfulness rates beside the judge's, see
 :mod:`qframe.analysis.truthfulness`) and ``seed`` (the experiment's seed, which seeds every
 bootstrap).
@@ -27,7 +25,6 @@ from qframe.analysis.decisions import decision_matrix, recommendations
 from qframe.analysis.output_health import output_health
 from qframe.analysis.planning import planning_table
 from qframe.analysis.truthfulness import truthfulness_summary
-from qframe.analysis.label_intervals import derive_evidence
 from qframe.analysis.verdict_summaries import decided_labels, judge_agreement, judges_in
 from qframe.config import AnalysisSection
 from qframe.protocols import Classifier
@@ -74,7 +71,6 @@ def analyse(
         "thresholds": {c.name: dict(getattr(c, "thresholds", {})) for c in classifiers},
         "agreement": judge_agreements(data, seed),
         "judge_summaries": dict(judge_summaries or {}),
-        "derived_evidence": derive_evidence(data, cells, comparisons, settings, classifiers),
         "output_health": output_health(data, settings.output_flag_pp),
         "truthfulness": truthfulness_summary(data, comparisons, settings),
         "seed": seed,

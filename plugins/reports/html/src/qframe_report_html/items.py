@@ -3,7 +3,8 @@
 Flipped items: benchmark items (the analysis's benchmark metric, pooled over tasks) the baseline
 answered right and the variant wrong (``lost``), or the reverse (``gained``). Refusals lost: harmful
 prompts the baseline refused and the variant answered, by the primary refusal judge; these are the
-items behind a hidden-danger regime.
+items behind a hidden-danger regime. An item's outcome is the mean over its repetitions (one
+cluster, as in the analysis); its first repetition's answers are shown.
 """
 
 from __future__ import annotations
@@ -26,13 +27,12 @@ KINDS = {
 class ItemPair:
     task: str
     sample_id: str
-    repetition: int
     prompt: str
     baseline_text: str
     variant_text: str
 
 
-def _pairs(data: RunData, variant: str, metric: str, wanted: tuple[float, float]) -> list[tuple[str, str, int]]:
+def _pairs(data: RunData, variant: str, metric: str, wanted: tuple[float, float]) -> list[tuple[str, str]]:
     """Pooled item keys whose (baseline, variant) outcomes are ``wanted``."""
     baseline = data.baseline_of[variant]
     keys, base, mine = paired(data.outcomes(baseline, POOLED, metric), data.outcomes(variant, POOLED, metric))
@@ -41,7 +41,9 @@ def _pairs(data: RunData, variant: str, metric: str, wanted: tuple[float, float]
 
 def variant_items(data: RunData, settings: Mapping[str, Any]) -> dict[str, dict[str, list[ItemPair]]]:
     """``{variant: {kind: [ItemPair]}}`` for every non-baseline variant (kinds in :data:`KINDS`)."""
-    texts = {(r["variant"], r["task"], r["sample_id"], r["repetition"]): r for r in data.generations}
+    texts: dict[tuple[str, str, str], Mapping[str, Any]] = {}
+    for row in sorted(data.generations, key=lambda r: -r["repetition"]):  # the first repetition wins
+        texts[(row["variant"], row["task"], row["sample_id"])] = row
     primary, _ = refusal_judges(data.judge_plugins, settings.get("refusal_judge"))
     sources = {"lost": (settings["benchmark_metric"], (True, False)),
                "gained": (settings["benchmark_metric"], (False, True))}
@@ -55,10 +57,10 @@ def variant_items(data: RunData, settings: Mapping[str, Any]) -> dict[str, dict[
         result[variant] = {}
         for kind, (metric, wanted) in sources.items():
             items = []
-            for task, sample_id, repetition in _pairs(data, variant, metric, wanted):
-                mine = texts.get((variant, task, sample_id, repetition), {})
-                theirs = texts.get((baseline, task, sample_id, repetition), {})
-                items.append(ItemPair(task, sample_id, repetition, mine.get("prompt") or theirs.get("prompt") or "",
+            for task, sample_id in _pairs(data, variant, metric, wanted):
+                mine = texts.get((variant, task, sample_id), {})
+                theirs = texts.get((baseline, task, sample_id), {})
+                items.append(ItemPair(task, sample_id, mine.get("prompt") or theirs.get("prompt") or "",
                                       theirs.get("text") or "", mine.get("text") or ""))
             result[variant][kind] = items
     return result

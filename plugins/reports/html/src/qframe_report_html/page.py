@@ -180,7 +180,7 @@ def tier_summary(analysis: Analysis) -> str:
 
 def item_html(item: ItemPair, baseline: str, variant: str) -> str:
     return (f"<details><summary>{esc(item.task)} · {esc(item.sample_id)}"
-            f"{' rep ' + esc(item.repetition) if item.repetition else ''}</summary><div class=\"pair\">"
+            "</summary><div class=\"pair\">"
             f"<div><h4>Prompt</h4><pre>{esc(item.prompt)}</pre></div>"
             f"<div><h4>{esc(baseline)} (baseline)</h4><pre>{esc(item.baseline_text)}</pre></div>"
             f"<div><h4>{esc(variant)}</h4><pre>{esc(item.variant_text)}</pre></div></div></details>")
