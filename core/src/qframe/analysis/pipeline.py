@@ -2,7 +2,8 @@
 
 Its result is a plain mapping that reporters render and ``matrix.parquet`` stores:
 ``cells``, ``comparisons`` (each variant vs its baseline), ``adjacent`` (down each ladder),
-``decision_matrix``, ``recommendations``, ``settings``, ``thresholds`` (of every classifier,
+``decision_matrix``, ``recommendations``, ``equivalence`` (between backends), ``settings``,
+``thresholds`` (of every classifier,
 so reports print them), ``agreement`` (between judges) and ``judge_summaries`` (each judge's own
 aggregates, where it offers them).
 """
@@ -18,6 +19,7 @@ from qframe.analysis.cells import build_cells
 from qframe.analysis.comparisons import adjacent_levels, compare_to_baselines
 from qframe.analysis.data import RunData
 from qframe.analysis.decisions import decision_matrix, recommendations
+from qframe.analysis.equivalence import backend_equivalence
 from qframe.analysis.verdict_summaries import decided_labels, judge_agreement, judges_in
 from qframe.config import AnalysisSection
 from qframe.protocols import Classifier
@@ -58,4 +60,5 @@ def analyse(
         "thresholds": {c.name: dict(getattr(c, "thresholds", {})) for c in classifiers},
         "agreement": judge_agreements(data),
         "judge_summaries": dict(judge_summaries or {}),
+        "equivalence": backend_equivalence(data, settings),
     }
