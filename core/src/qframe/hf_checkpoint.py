@@ -139,6 +139,8 @@ def _read_header(path: Path) -> tuple[dict[str, Any], int]:
     try:
         with path.open("rb") as handle:
             (length,) = struct.unpack("<Q", handle.read(8))
+            if length > path.stat().st_size - 8:
+                raise ValueError(f"header length {length} exceeds the file")
             header = json.loads(handle.read(length))
     except (OSError, struct.error, ValueError) as exc:
         raise BadInputError(f"{path}: not a readable safetensors file ({exc})") from None

@@ -59,7 +59,8 @@ def check_group_size(widths: Iterable[int], group_size: int) -> None:
 
 
 def recipe(method: str, bits: int, group_size: int) -> Any:
-    """The llm-compressor modifier: symmetric groups for GPTQ, asymmetric (zero points) for AWQ."""
+    """The llm-compressor recipe: GPTQ with symmetric groups; AWQ smoothing followed by
+    round-to-nearest asymmetric groups (zero points)."""
     from compressed_tensors.quantization import QuantizationArgs, QuantizationScheme
 
     weights = QuantizationArgs(num_bits=bits, type="int", symmetric=method == "gptq", strategy="group", group_size=group_size)
@@ -68,9 +69,10 @@ def recipe(method: str, bits: int, group_size: int) -> Any:
         from llmcompressor.modifiers.quantization import GPTQModifier
 
         return GPTQModifier(config_groups=groups, ignore=list(IGNORED_LAYERS))
-    from llmcompressor.modifiers.awq import AWQModifier
+    from llmcompressor.modifiers.quantization import QuantizationModifier
+    from llmcompressor.modifiers.transform.awq import AWQModifier
 
-    return AWQModifier(config_groups=groups, ignore=list(IGNORED_LAYERS))
+    return [AWQModifier(), QuantizationModifier(config_groups=groups, ignore=list(IGNORED_LAYERS))]
 
 
 def quantize_checkpoint(
@@ -147,13 +149,32 @@ def _run_oneshot(model: Any, modifier: Any, ids: list[list[int]], sequence_lengt
     from llmcompressor import oneshot
 
     dataset = Dataset.from_dict({"input_ids": ids, "attention_mask": [[1] * len(row) for row in ids]})
-    oneshot(
-        model=model,
-        dataset=dataset,
-        recipe=modifier,
-        max_seq_length=sequence_length,
-        num_calibration_samples=len(ids),
-    )
+    with _without_pinned_memory():
+        oneshot(
+            model=model,
+            dataset=dataset,
+            recipe=modifier,
+            max_seq_length=sequence_length,
+            num_calibration_samples=len(ids),
+        )
+
+
+def _without_pinned_memory() -> Any:
+    """On a machine without an accelerator, skip llm-compressor's pinning of cached activations.
+
+    AWQ pins its cached activations for faster host-to-device copies; with no device to copy to,
+    PyTorch refuses to pin ("Cannot access accelerator device"), so the step is a no-op here.
+    """
+    import contextlib
+    from unittest import mock
+
+    import torch
+
+    if torch.accelerator.is_available():
+        return contextlib.nullcontext()
+    from llmcompressor.pipelines.cache import IntermediatesCache
+
+    return mock.patch.object(IntermediatesCache, "pin_memory", lambda self, *args, **kwargs: None)
 
 
 def _versions() -> dict[str, str]:
