@@ -73,8 +73,10 @@ class WorkerProcess:
         """Send one request and return its result, raising the error the worker reported."""
         async with self._lock:
             process = self._process
-            if process is None or process.returncode is not None:
-                raise BackendError(f"vLLM worker is not running{self._log_tail()}")
+            if process is None:
+                raise BackendError("vLLM worker is not running")
+            if process.returncode is not None:
+                raise BackendError(f"vLLM worker exited with code {process.returncode}{self._log_tail()}")
             try:
                 process.stdin.write((json.dumps({"op": op, **payload}) + "\n").encode())
                 await process.stdin.drain()
