@@ -14,11 +14,12 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 
 if __name__ == "__main__":
     model, prompts_path, options_path = sys.argv[1:4]
-    prompts = json.loads(open(prompts_path).read())
-    options = json.loads(open(options_path).read())
+    prompts = json.loads(Path(prompts_path).read_text())
+    options = json.loads(Path(options_path).read_text())
     os.environ["VLLM_CPU_KVCACHE_SPACE"] = str(options.pop("kv_cache_gib", 1))
     max_tokens = options.pop("max_tokens")
     from vllm import LLM, SamplingParams
@@ -27,10 +28,14 @@ if __name__ == "__main__":
     llm = LLM(model=model, seed=42, **options)
     tokenizer = llm.get_tokenizer()
     rendered = [
-        TokensPrompt(prompt_token_ids=tokenizer(
-            tokenizer.apply_chat_template([{"role": "user", "content": p}], tokenize=False, add_generation_prompt=True),
-            add_special_tokens=False,
-        )["input_ids"])
+        TokensPrompt(
+            prompt_token_ids=tokenizer(
+                tokenizer.apply_chat_template(
+                    [{"role": "user", "content": p}], tokenize=False, add_generation_prompt=True
+                ),
+                add_special_tokens=False,
+            )["input_ids"]
+        )
         for p in prompts
     ]
     params = SamplingParams(max_tokens=max_tokens, temperature=0.0, seed=42, repetition_penalty=1.0)

@@ -39,8 +39,11 @@ OPTIONS = {"max_model_len": 1024, "enforce_eager": True, "kv_cache_gib": 2}
 
 
 def prompts() -> list[str]:
-    found = [s.prompt for task, n in (("mmlu", 20), ("arc_challenge", 20), ("truthfulqa_mc", 10))
-             for s in samples(task, {"builtin": True}, n)]
+    found = [
+        s.prompt
+        for task, n in (("mmlu", 20), ("arc_challenge", 20), ("truthfulqa_mc", 10))
+        for s in samples(task, {"builtin": True}, n)
+    ]
     for task in ("qa", "summarization", "classification", "extraction"):
         found += [s.prompt for s in samples(task, {}, 64 - len(found))]
         if len(found) >= 64:
@@ -52,8 +55,18 @@ def direct(folder: Path, texts: list[str]) -> dict:
     with tempfile.TemporaryDirectory() as scratch:
         (Path(scratch) / "p.json").write_text(json.dumps(texts))
         (Path(scratch) / "o.json").write_text(json.dumps(OPTIONS | {"max_tokens": MAX_TOKENS}))
-        out = subprocess.run([str(PYTHON), str(ROOT / "bench" / "vllm_direct.py"), str(folder),
-                              f"{scratch}/p.json", f"{scratch}/o.json"], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [
+                str(PYTHON),
+                str(ROOT / "bench" / "vllm_direct.py"),
+                str(folder),
+                f"{scratch}/p.json",
+                f"{scratch}/o.json",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -61,7 +74,7 @@ async def through_backend(folder: Path, texts: list[str]) -> dict:
     backend = VllmBackend(BackendSpec("vllm", str(folder), "", 42, OPTIONS | {"python": str(PYTHON)}))
     await backend.open()
     try:
-        request = lambda text: GenerationRequest(prompt=text, max_tokens=MAX_TOKENS, temperature=0.0, seed=42)  # noqa: E731
+        request = lambda text: GenerationRequest(prompt=text, max_tokens=MAX_TOKENS, temperature=0.0, seed=42)
         await backend.generate(request(texts[0]))
         started = time.perf_counter()
         results = await asyncio.gather(*(backend.generate(request(text)) for text in texts))
@@ -73,7 +86,8 @@ async def through_backend(folder: Path, texts: list[str]) -> dict:
 
 async def loglikelihoods(folder: Path) -> tuple[list[list[float]], list[list[float]]]:
     questions = samples("mmlu", {"builtin": True, "mode": "loglikelihood"}, 20) + samples(
-        "arc_challenge", {"builtin": True, "mode": "loglikelihood"}, 20)
+        "arc_challenge", {"builtin": True, "mode": "loglikelihood"}, 20
+    )
     vllm = VllmBackend(BackendSpec("vllm", str(folder), "", 42, OPTIONS | {"dtype": "float32", "python": str(PYTHON)}))
     await vllm.open()
     try:
@@ -97,16 +111,24 @@ def main() -> None:
     ratio = (mine["tokens"] / mine["seconds"]) / (reference["tokens"] / reference["seconds"])
     same = sum(a == b for a, b in zip(mine["texts"], reference["texts"], strict=True))
     print(f"throughput, {len(texts)} prompts x {MAX_TOKENS} tokens (bf16):")
-    print(f"  vLLM LLM.generate : {reference['tokens']} tokens in {reference['seconds']:.1f} s = "
-          f"{reference['tokens'] / reference['seconds']:.1f} tok/s")
-    print(f"  qframe vllm       : {mine['tokens']} tokens in {mine['seconds']:.1f} s = {mine['tokens'] / mine['seconds']:.1f} tok/s")
+    print(
+        f"  vLLM LLM.generate : {reference['tokens']} tokens in {reference['seconds']:.1f} s = "
+        f"{reference['tokens'] / reference['seconds']:.1f} tok/s"
+    )
+    print(
+        f"  qframe vllm       : {mine['tokens']} tokens in {mine['seconds']:.1f} s = {mine['tokens'] / mine['seconds']:.1f} tok/s"
+    )
     print(f"  ratio {ratio:.3f} (target >= 0.9); identical greedy texts {same}/{len(texts)}")
 
     ours, theirs = asyncio.run(loglikelihoods(folder))
-    agree = sum(max(range(len(a)), key=a.__getitem__) == max(range(len(b)), key=b.__getitem__) for a, b in zip(ours, theirs))
+    agree = sum(
+        max(range(len(a)), key=a.__getitem__) == max(range(len(b)), key=b.__getitem__) for a, b in zip(ours, theirs)
+    )
     gaps = [abs(x - y) for a, b in zip(ours, theirs) for x, y in zip(a, b, strict=True)]
-    print(f"loglikelihood, {len(ours)} questions, vLLM float32 vs llama.cpp F16: same answer {agree}/{len(ours)}, "
-          f"|delta| mean {sum(gaps) / len(gaps):.4f}, max {max(gaps):.4f} nats per choice")
+    print(
+        f"loglikelihood, {len(ours)} questions, vLLM float32 vs llama.cpp F16: same answer {agree}/{len(ours)}, "
+        f"|delta| mean {sum(gaps) / len(gaps):.4f}, max {max(gaps):.4f} nats per choice"
+    )
 
 
 if __name__ == "__main__":

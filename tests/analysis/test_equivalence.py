@@ -12,23 +12,29 @@ from qframe.errors import ConfigError
 
 
 def _rows(variant: str, answers: list[str]) -> list[dict]:
-    return [{"variant": variant, "task": "mc", "sample_id": f"s{i:02d}", "repetition": 0, "error": None, "text": a}
-            for i, a in enumerate(answers)]
+    return [
+        {"variant": variant, "task": "mc", "sample_id": f"s{i:02d}", "repetition": 0, "error": None, "text": a}
+        for i, a in enumerate(answers)
+    ]
 
 
 def _scores(variant: str, metric: str, values: list[float]) -> list[dict]:
-    return [{"variant": variant, "task": "mc", "sample_id": f"s{i:02d}", "repetition": 0, "metric": metric, "value": v}
-            for i, v in enumerate(values)]
+    return [
+        {"variant": variant, "task": "mc", "sample_id": f"s{i:02d}", "repetition": 0, "metric": metric, "value": v}
+        for i, v in enumerate(values)
+    ]
 
 
 @pytest.fixture
 def data() -> RunData:
     truth = ["A", "B", "C", "D"] * 10
-    llama = list(truth[:36]) + ["A"] * 4          # 36 right
-    vllm = list(llama[:38]) + ["B", "C"]          # differs from llama.cpp on 2 items
-    hf = list(llama)                              # identical answers
-    correct = {name: [float(a == t) for a, t in zip(answers, truth, strict=True)]
-               for name, answers in (("llamacpp-f16", llama), ("vllm-f16", vllm), ("hf-f16", hf))}
+    llama = list(truth[:36]) + ["A"] * 4  # 36 right
+    vllm = list(llama[:38]) + ["B", "C"]  # differs from llama.cpp on 2 items
+    hf = list(llama)  # identical answers
+    correct = {
+        name: [float(a == t) for a, t in zip(answers, truth, strict=True)]
+        for name, answers in (("llamacpp-f16", llama), ("vllm-f16", vllm), ("hf-f16", hf))
+    }
     variants = {vid: {"family": "", "baseline": vid == "llamacpp-f16", "quant": "F16"} for vid in correct}
     generations = _rows("llamacpp-f16", llama) + _rows("vllm-f16", vllm) + _rows("hf-f16", hf)
     scores = [row for vid, values in correct.items() for row in _scores(vid, "accuracy_rescored", values)]
@@ -92,7 +98,11 @@ def test_report_has_an_equivalence_section_and_marks_decompressed_speed(host, ru
     # the mock answers are a function of (model, prompt): the same model agrees on every item
     assert "| llamacpp-f16 ↔ other-f16 | 12 | 1.000 |" in section
 
-    session.manifest["variants"]["other-f16"]["details"] = {"kernel_note": "gptq weights decompressed into dense layers"}
+    session.manifest["variants"]["other-f16"]["details"] = {
+        "kernel_note": "gptq weights decompressed into dense layers"
+    }
     render_reports(session)
     performance = (session.path / "report.md").read_text().split("## Performance")[1].split("\n## ")[0]
-    assert "| other-f16 † |" in performance and "† other-f16: gptq weights decompressed into dense layers." in performance
+    assert (
+        "| other-f16 † |" in performance and "† other-f16: gptq weights decompressed into dense layers." in performance
+    )

@@ -13,7 +13,9 @@ from qframe_transformers.backend import TransformersBackend
 
 
 def _request(**overrides) -> GenerationRequest:
-    return GenerationRequest(**({"prompt": "The capital of France", "max_tokens": 6, "temperature": 0.0, "seed": 7} | overrides))
+    return GenerationRequest(
+        **({"prompt": "The capital of France", "max_tokens": 6, "temperature": 0.0, "seed": 7} | overrides)
+    )
 
 
 def _backend(model, **options) -> TransformersBackend:
@@ -148,7 +150,11 @@ def test_tiny_gguf_loads_through_transformers_gguf_reader(tmp_path):
 
     path = write_tiny_llama(tmp_path / "tiny.gguf")
     info, (result, scores), _ = asyncio.run(
-        _session(path, lambda b: b.generate(_request(chat=False, max_tokens=4)), lambda b: b.loglikelihood("hello", [" world"]))
+        _session(
+            path,
+            lambda b: b.generate(_request(chat=False, max_tokens=4)),
+            lambda b: b.loglikelihood("hello", [" world"]),
+        )
     )
     assert info.quant == "gguf" and info.details["loader"] == "gguf" and info.details["weights_decompressed"]
     assert "not a GGUF kernel" in info.details["kernel_note"]

@@ -59,13 +59,17 @@ def test_unreadable_safetensors_is_one_line(tiny_hf, tmp_path):
         (None, "dense"),
         ({"quant_method": "awq", "bits": 4}, "awq"),
         (
-            {"quant_method": "compressed-tensors",
-             "config_groups": {"group_0": {"weights": {"num_bits": 4, "group_size": 64}, "input_activations": None}}},
+            {
+                "quant_method": "compressed-tensors",
+                "config_groups": {"group_0": {"weights": {"num_bits": 4, "group_size": 64}, "input_activations": None}},
+            },
             "w4a16-g64",
         ),
         (
-            {"quant_method": "compressed-tensors",
-             "config_groups": {"group_0": {"weights": {"num_bits": 8}, "input_activations": {"num_bits": 8}}}},
+            {
+                "quant_method": "compressed-tensors",
+                "config_groups": {"group_0": {"weights": {"num_bits": 8}, "input_activations": {"num_bits": 8}}},
+            },
             "w8a8",
         ),
     ],

@@ -17,7 +17,9 @@ from qframe_transformers.quantize import RECORD_NAME, check_group_size, fitting_
 def test_group_sizes_must_divide_every_width():
     assert fitting_group_sizes([576, 1536]) == [32, 64]  # SmolLM2-135M: 128 does not divide 576
     check_group_size([576, 1536], 64)
-    with pytest.raises(BadInputError, match=r"group size 128 does not divide layer width\(s\) 576; sizes that fit: 32, 64"):
+    with pytest.raises(
+        BadInputError, match=r"group size 128 does not divide layer width\(s\) 576; sizes that fit: 32, 64"
+    ):
         check_group_size([576, 1536], 128)
     with pytest.raises(BadInputError, match="sizes that fit: none of 32, 64, 128, 256"):
         check_group_size([100], 32)
@@ -30,7 +32,7 @@ def test_calibration_spec_is_frozen_by_its_seed(tiny_hf, tmp_path):
     spec = CalibrationSpec(samples=5, sequence_length=16, seed=3)
     ids, record = spec.tokenize(tokenizer)
     again, record_again = spec.tokenize(tokenizer)
-    other, record_other = CalibrationSpec(samples=5, sequence_length=16, seed=4).tokenize(tokenizer)
+    _, record_other = CalibrationSpec(samples=5, sequence_length=16, seed=4).tokenize(tokenizer)
     assert ids == again and record == record_again and record["token_ids_sha256"] != record_other["token_ids_sha256"]
     assert len(ids) == record["samples_used"] == 5 and all(len(row) <= 16 for row in ids)
     assert record["source"] == "builtin" and record["seed"] == 3 and len(record["source_sha256"]) == 64
@@ -65,7 +67,9 @@ def test_quantized_checkpoint_records_real_bits_and_serves(tiny_quantized, tiny_
             rows = handle.get_slice(scale).get_shape()[0]
         expected += zero_bits / rows / 32
     assert record["effective_bits_per_weight"] == pytest.approx(expected, rel=0.02)
-    assert record["nominal_bits_per_weight"] == 4 < record["model_bits_per_weight"] < 32  # lm_head/embeddings stay float
+    assert (
+        record["nominal_bits_per_weight"] == 4 < record["model_bits_per_weight"] < 32
+    )  # lm_head/embeddings stay float
 
     from qframe_transformers.backend import TransformersBackend
 
@@ -74,7 +78,11 @@ def test_quantized_checkpoint_records_real_bits_and_serves(tiny_quantized, tiny_
         info = await backend.open()
         try:
             request = GenerationRequest(prompt="The capital of France", max_tokens=4, temperature=0.0, seed=1)
-            return info, await backend.generate(request), await backend.loglikelihood("Water boils at", [" one", " zero"])
+            return (
+                info,
+                await backend.generate(request),
+                await backend.loglikelihood("Water boils at", [" one", " zero"]),
+            )
         finally:
             await backend.close()
 
@@ -86,7 +94,9 @@ def test_quantized_checkpoint_records_real_bits_and_serves(tiny_quantized, tiny_
 
 
 def test_quantize_command_refuses_an_impossible_group_size_in_one_line(cli, tiny_hf, tmp_path):
-    code, out, err = cli("quantize", str(tiny_hf), "--method", "gptq", "--group-size", "48", "--out", str(tmp_path / "q"))
+    code, out, err = cli(
+        "quantize", str(tiny_hf), "--method", "gptq", "--group-size", "48", "--out", str(tmp_path / "q")
+    )
     assert code == 2
     assert "group size 48 does not divide layer width(s) 64, 128; sizes that fit: 32, 64" in err
     errors = [line for line in err.splitlines() if "error" in line.lower()]
@@ -96,7 +106,18 @@ def test_quantize_command_refuses_an_impossible_group_size_in_one_line(cli, tiny
 def test_quantize_command_writes_a_checkpoint(cli, tiny_hf, tmp_path):
     out = tmp_path / "gptq"
     code, stdout, err = cli(
-        "quantize", str(tiny_hf), "--method", "gptq", "--group-size", "64", "--samples", "4", "--seq-len", "16", "--out", str(out)
+        "quantize",
+        str(tiny_hf),
+        "--method",
+        "gptq",
+        "--group-size",
+        "64",
+        "--samples",
+        "4",
+        "--seq-len",
+        "16",
+        "--out",
+        str(out),
     )
     assert code == 0, err
     record = json.loads((out / RECORD_NAME).read_text())

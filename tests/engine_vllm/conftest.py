@@ -46,5 +46,7 @@ def smollm2_gptq(smollm2_hf: Path) -> Path:
     import shutil
 
     shutil.rmtree(out, ignore_errors=True)
-    quantize_checkpoint(smollm2_hf, "gptq", 4, 64, out, CalibrationSpec(samples=32, sequence_length=256), log=lambda _: None)
+    quantize_checkpoint(
+        smollm2_hf, "gptq", 4, 64, out, CalibrationSpec(samples=32, sequence_length=256), log=lambda _: None
+    )
     return out

@@ -18,7 +18,10 @@ QUESTIONS = [
     ("Question: What is the capital of France?\nAnswer:", [" Paris", " Berlin", " Madrid", " Rome"]),
     ("Question: How many legs does a spider have?\nAnswer:", [" eight", " six", " four", " ten"]),
     ("Question: What do bees make?\nAnswer:", [" honey", " milk", " silk", " glass"]),
-    ("Question: Which is the largest planet in the solar system?\nAnswer:", [" Jupiter", " Mars", " Venus", " Mercury"]),
+    (
+        "Question: Which is the largest planet in the solar system?\nAnswer:",
+        [" Jupiter", " Mars", " Venus", " Mercury"],
+    ),
 ]
 
 
@@ -97,7 +100,9 @@ def test_gptq_w4a16_checkpoint_is_served_by_transformers(smollm2_gptq):
     async def serve():
         info = await backend.open()
         try:
-            request = GenerationRequest(prompt="What is the capital of France?", max_tokens=12, temperature=0.0, seed=42)
+            request = GenerationRequest(
+                prompt="What is the capital of France?", max_tokens=12, temperature=0.0, seed=42
+            )
             return info, await backend.generate(request), await backend.loglikelihood(*QUESTIONS[0])
         finally:
             await backend.close()

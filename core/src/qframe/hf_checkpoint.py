@@ -29,8 +29,21 @@ PACKED_SUFFIX = ".weight_packed"
 AUXILIARY_SUFFIXES = (".weight_scale", ".weight_zero_point", ".weight_shape", ".weight_g_idx")
 """compressed-tensors stores a quantized layer as these tensors beside ``weight_packed``."""
 DTYPE_BITS = {
-    "F64": 64, "I64": 64, "U64": 64, "F32": 32, "I32": 32, "U32": 32, "F16": 16, "BF16": 16, "I16": 16,
-    "U16": 16, "I8": 8, "U8": 8, "F8_E4M3": 8, "F8_E5M2": 8, "BOOL": 8,
+    "F64": 64,
+    "I64": 64,
+    "U64": 64,
+    "F32": 32,
+    "I32": 32,
+    "U32": 32,
+    "F16": 16,
+    "BF16": 16,
+    "I16": 16,
+    "U16": 16,
+    "I8": 8,
+    "U8": 8,
+    "F8_E4M3": 8,
+    "F8_E5M2": 8,
+    "BOOL": 8,
 }
 _INT_FORMATS = {"I64": "q", "I32": "i", "I16": "h", "I8": "b", "U64": "Q", "U32": "I", "U16": "H", "U8": "B"}
 _HASH_CHUNK_BYTES = 1024 * 1024
@@ -100,7 +113,9 @@ def weight_stats(folder: Path) -> WeightStats:
             if name.endswith(PACKED_SUFFIX):
                 layer = name[: -len(PACKED_SUFFIX)]
                 weights = _numel(_read_ints(path, data_start, header.get(f"{layer}.weight_shape"), layer))
-                bits += sum(_bits(header[aux], path) for aux in (layer + s for s in AUXILIARY_SUFFIXES) if aux in header)
+                bits += sum(
+                    _bits(header[aux], path) for aux in (layer + s for s in AUXILIARY_SUFFIXES) if aux in header
+                )
                 quantized_bits += bits
                 quantized_parameters += weights
             total_bits += bits

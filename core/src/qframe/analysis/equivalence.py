@@ -60,7 +60,12 @@ def _agreement(data: RunData, first: str, second: str, confidence: float) -> dic
         return {"items": 0}
     same = sum(a[key] == b[key] for key in shared)
     interval = stats.wilson_interval(same, len(shared), confidence)
-    return {"items": len(shared), "agreement": same / len(shared), "agreement_low": interval.low, "agreement_high": interval.high}
+    return {
+        "items": len(shared),
+        "agreement": same / len(shared),
+        "agreement_low": interval.low,
+        "agreement_high": interval.high,
+    }
 
 
 def _kl(data: RunData, first: str, second: str) -> dict[str, Any]:
@@ -70,4 +75,8 @@ def _kl(data: RunData, first: str, second: str) -> dict[str, Any]:
     if other is None:
         return {"kl_note": "neither is the family baseline: KL not measured"}
     values = list(data.pooled(other, "kl_divergence").values())
-    return {"kl_mean": fmean(values), "kl_items": len(values)} if values else {"kl_note": "no KL scores (needs top_logprobs)"}
+    return (
+        {"kl_mean": fmean(values), "kl_items": len(values)}
+        if values
+        else {"kl_note": "no KL scores (needs top_logprobs)"}
+    )

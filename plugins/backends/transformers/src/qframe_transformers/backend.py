@@ -145,4 +145,3 @@ class TransformersBackend:
         if self._engine is not None:
             engine, self._engine = self._engine, None
             await _on_torch_thread(engine.close)
-

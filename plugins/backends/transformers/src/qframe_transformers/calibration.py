@@ -107,5 +107,7 @@ def _read_source(source: str) -> Sequence[str]:
         try:
             texts.append(str(json.loads(line)["text"]))
         except (ValueError, KeyError, TypeError):
-            raise BadInputError(f"calibration file {path}: line {number} is not a JSON object with a 'text' field") from None
+            raise BadInputError(
+                f"calibration file {path}: line {number} is not a JSON object with a 'text' field"
+            ) from None
     return texts

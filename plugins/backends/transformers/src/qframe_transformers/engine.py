@@ -69,7 +69,9 @@ def _first_token_clock() -> Any:
 class TransformersEngine:
     """One loaded model and its tokenizer. Not thread-safe: one call at a time."""
 
-    def __init__(self, checkpoint: Checkpoint, device: str = "cpu", dtype: str = "float32", n_threads: int | None = None) -> None:
+    def __init__(
+        self, checkpoint: Checkpoint, device: str = "cpu", dtype: str = "float32", n_threads: int | None = None
+    ) -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -82,7 +84,9 @@ class TransformersEngine:
                 str(checkpoint.folder), dtype=dtype if dtype == "auto" else getattr(torch, dtype), **extra
             )
         except (OSError, ValueError, KeyError) as exc:
-            raise BadInputError(f"{checkpoint.folder}: transformers cannot load the model ({_first_line(exc)})") from None
+            raise BadInputError(
+                f"{checkpoint.folder}: transformers cannot load the model ({_first_line(exc)})"
+            ) from None
         self.model.to(device).eval()
         self.device = device
         self.checkpoint = checkpoint
@@ -107,7 +111,9 @@ class TransformersEngine:
         }
         if self.checkpoint.gguf_file:
             details["weights_decompressed"] = True
-            details["kernel_note"] = "GGUF weights dequantized to dense layers: speed and memory are not a GGUF kernel's"
+            details["kernel_note"] = (
+                "GGUF weights dequantized to dense layers: speed and memory are not a GGUF kernel's"
+            )
         elif quantization:
             details["weights_decompressed"] = not compressed
             if not compressed:
@@ -161,7 +167,9 @@ class TransformersEngine:
             **sampling,
         )
         if config.pad_token_id is None:
-            config.pad_token_id = config.eos_token_id if not isinstance(config.eos_token_id, list) else config.eos_token_id[0]
+            config.pad_token_id = (
+                config.eos_token_id if not isinstance(config.eos_token_id, list) else config.eos_token_id[0]
+            )
         clock = _first_token_clock()
         torch.manual_seed(seed)
         started = time.perf_counter()
@@ -285,4 +293,3 @@ def _cut_at_stop(text: str, stop: Sequence[str]) -> str:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
-

@@ -15,7 +15,9 @@ def _make_backend(spec):
     except ImportError:
         from qframe.errors import MissingDependencyError
 
-        raise MissingDependencyError("backend 'transformers' needs PyTorch and transformers: pip install qframe-transformers") from None
+        raise MissingDependencyError(
+            "backend 'transformers' needs PyTorch and transformers: pip install qframe-transformers"
+        ) from None
     from qframe_transformers.backend import TransformersBackend
 
     return TransformersBackend(spec)

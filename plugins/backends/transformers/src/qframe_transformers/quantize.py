@@ -63,7 +63,9 @@ def recipe(method: str, bits: int, group_size: int) -> Any:
     round-to-nearest asymmetric groups (zero points)."""
     from compressed_tensors.quantization import QuantizationArgs, QuantizationScheme
 
-    weights = QuantizationArgs(num_bits=bits, type="int", symmetric=method == "gptq", strategy="group", group_size=group_size)
+    weights = QuantizationArgs(
+        num_bits=bits, type="int", symmetric=method == "gptq", strategy="group", group_size=group_size
+    )
     groups = {"group_0": QuantizationScheme(targets=["Linear"], weights=weights)}
     if method == "gptq":
         from llmcompressor.modifiers.quantization import GPTQModifier
@@ -98,7 +100,9 @@ def quantize_checkpoint(
     model, tokenizer = _load(checkpoint)
     check_group_size(linear_input_widths(model), group_size)
     ids, calibration_record = calibration.tokenize(tokenizer)
-    log(f"quantize: {method} {bits}-bit, group size {group_size}, {len(ids)} calibration samples of up to {calibration.sequence_length} tokens")
+    log(
+        f"quantize: {method} {bits}-bit, group size {group_size}, {len(ids)} calibration samples of up to {calibration.sequence_length} tokens"
+    )
     _run_oneshot(model, recipe(method, bits, group_size), ids, calibration.sequence_length)
 
     partial = out_dir.with_name(out_dir.name + ".partial")

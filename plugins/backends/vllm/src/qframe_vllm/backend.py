@@ -72,7 +72,13 @@ class VllmBackend:
         await worker.start()
         try:
             engine, stats, digest = await asyncio.gather(
-                worker.ask("open", model=str(folder), options=self.options, seed=self.spec.seed, max_logprobs=self.spec.top_logprobs),
+                worker.ask(
+                    "open",
+                    model=str(folder),
+                    options=self.options,
+                    seed=self.spec.seed,
+                    max_logprobs=self.spec.top_logprobs,
+                ),
                 asyncio.to_thread(hf_checkpoint.weight_stats, folder),
                 asyncio.to_thread(hf_checkpoint.files_digest, hf_checkpoint.weight_files(folder)),
             )
@@ -82,7 +88,10 @@ class VllmBackend:
         self._worker = worker
         details = engine | {"quantization_config": config.get("quantization_config"), "python": str(self.python)}
         if stats.quantized_bits_per_weight is not None:
-            details |= {"quantized_bits_per_weight": stats.quantized_bits_per_weight, "quantized_parameters": stats.quantized_parameters}
+            details |= {
+                "quantized_bits_per_weight": stats.quantized_bits_per_weight,
+                "quantized_parameters": stats.quantized_parameters,
+            }
         return ModelInfo(
             model=self.spec.model,
             digest=digest,

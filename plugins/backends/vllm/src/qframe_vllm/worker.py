@@ -57,13 +57,22 @@ class Worker:
 
         engine_args = {
             name: options[name]
-            for name in ("dtype", "max_model_len", "gpu_memory_utilization", "tensor_parallel_size", "enforce_eager", "quantization")
+            for name in (
+                "dtype",
+                "max_model_len",
+                "gpu_memory_utilization",
+                "tensor_parallel_size",
+                "enforce_eager",
+                "quantization",
+            )
             if name in options
         }
         self.model = model
         try:
             # Per-request metrics (time to first token, decode time) are kept only with stats on.
-            self.llm = LLM(model=model, seed=seed, max_logprobs=max(20, max_logprobs), disable_log_stats=False, **engine_args)
+            self.llm = LLM(
+                model=model, seed=seed, max_logprobs=max(20, max_logprobs), disable_log_stats=False, **engine_args
+            )
         except Exception as exc:  # vLLM raises many types; classify by what the message says
             raise _classify(exc, model) from None
         self.tokenizer = self.llm.get_tokenizer()
@@ -121,7 +130,9 @@ class Worker:
             "prompt_tokens": len(output.prompt_token_ids),
             "completion_tokens": len(completion.token_ids),
             "finish_reason": completion.finish_reason or "stop",
-            "top_logprobs": [_top_entries(position, k) for position in completion.logprobs] if k and completion.logprobs else None,
+            "top_logprobs": [_top_entries(position, k) for position in completion.logprobs]
+            if k and completion.logprobs
+            else None,
         }
         return result | _timings(output, len(completion.token_ids))
 
@@ -132,7 +143,9 @@ class Worker:
         from vllm.inputs import TokensPrompt
 
         plans = [self._plan(item["context"], item["continuations"]) for item in items]
-        prompts = [TokensPrompt(prompt_token_ids=joint) for plan in plans for joint, shared in plan if shared < len(joint)]
+        prompts = [
+            TokensPrompt(prompt_token_ids=joint) for plan in plans for joint, shared in plan if shared < len(joint)
+        ]
         params = SamplingParams(max_tokens=1, temperature=0.0, prompt_logprobs=0)
         outputs = iter(self._run(lambda: self.llm.generate(prompts, params, use_tqdm=False)) if prompts else [])
         scores = []
