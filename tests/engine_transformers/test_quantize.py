@@ -125,3 +125,28 @@ def test_quantize_command_writes_a_checkpoint(cli, tiny_hf, tmp_path):
     assert f"gptq w4 g64: nominal 4 bpw, effective {record['effective_bits_per_weight']:.3f} bpw" in stdout
     code, _, err = cli("quantize", str(tiny_hf), "--method", "gptq", "--out", str(out))
     assert code == 2 and "output folder exists and is not empty" in err
+
+
+def test_a_gguf_source_converts_and_quantizes(tmp_path):
+    """transformers' GGUF loader keeps a GGUF quantizer that refuses to save: both paths drop it."""
+    from qframe_llamacpp.tiny_model import write_tiny_llama
+    from qframe_transformers.checkpoint import locate, weight_stats
+    from qframe_transformers.convert import RECORD_NAME as SOURCE_RECORD
+    from qframe_transformers.convert import hf_folder_from_gguf
+    from qframe_transformers.quantize import quantize_checkpoint
+
+    gguf = write_tiny_llama(tmp_path / "tiny.gguf")
+    folder = hf_folder_from_gguf(gguf, tmp_path / "hf", "float32")
+    assert "quantization_config" not in json.loads((folder / "config.json").read_text())
+    assert weight_stats(locate(folder)).parameters == weight_stats(locate(gguf)).parameters
+    mtime = (folder / SOURCE_RECORD).stat().st_mtime_ns
+    assert hf_folder_from_gguf(gguf, tmp_path / "hf", "float32") == folder  # reused while the source is unchanged
+    assert (folder / SOURCE_RECORD).stat().st_mtime_ns == mtime
+
+    spec = CalibrationSpec(samples=4, sequence_length=16)
+    record = quantize_checkpoint(gguf, "gptq", 4, 32, tmp_path / "q", spec, log=lambda _: None)
+    from qframe.hf_checkpoint import file_sha256
+
+    assert record["source_sha256"] == file_sha256(gguf) and record["effective_bits_per_weight"] > 4
+    config = json.loads((tmp_path / "q" / "config.json").read_text())
+    assert config["quantization_config"]["quant_method"] == "compressed-tensors"

@@ -73,16 +73,13 @@ class TransformersEngine:
         self, checkpoint: Checkpoint, device: str = "cpu", dtype: str = "float32", n_threads: int | None = None
     ) -> None:
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        from .convert import load_dense
 
         if n_threads:
             torch.set_num_threads(int(n_threads))
-        extra = {"gguf_file": checkpoint.gguf_file} if checkpoint.gguf_file else {}
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(str(checkpoint.folder), **extra)
-            self.model = AutoModelForCausalLM.from_pretrained(
-                str(checkpoint.folder), dtype=dtype if dtype == "auto" else getattr(torch, dtype), **extra
-            )
+            self.model, self.tokenizer = load_dense(checkpoint, dtype if dtype == "auto" else getattr(torch, dtype))
         except (OSError, ValueError, KeyError) as exc:
             raise BadInputError(
                 f"{checkpoint.folder}: transformers cannot load the model ({_first_line(exc)})"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -23,6 +24,7 @@ from qframe.errors import BadInputError
 
 from .calibration import CalibrationSpec
 from .checkpoint import digest, locate, weight_stats
+from .convert import hf_folder_from_gguf, load_dense
 
 METHODS = ("gptq", "awq")
 RECORD_NAME = "qframe-quantize.json"
@@ -96,19 +98,24 @@ def quantize_checkpoint(
         raise BadInputError(f"{out_dir}: output folder exists and is not empty")
     checkpoint = locate(source)
     started = time.perf_counter()
-    log(f"quantize: loading {source}")
-    model, tokenizer = _load(checkpoint)
-    check_group_size(linear_input_widths(model), group_size)
-    ids, calibration_record = calibration.tokenize(tokenizer)
-    log(
-        f"quantize: {method} {bits}-bit, group size {group_size}, {len(ids)} calibration samples of up to {calibration.sequence_length} tokens"
-    )
-    _run_oneshot(model, recipe(method, bits, group_size), ids, calibration.sequence_length)
-
     partial = out_dir.with_name(out_dir.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
-    model.save_pretrained(partial, save_compressed=True)
-    tokenizer.save_pretrained(partial)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out_dir.parent, prefix=".qframe-quantize-") as scratch:
+        # llm-compressor reads the model's config.json from disk: a GGUF source becomes a dense
+        # HF folder first.
+        dense = checkpoint if not checkpoint.gguf_file else locate(hf_folder_from_gguf(source, Path(scratch) / "dense"))
+        log(f"quantize: loading {source}")
+        model, tokenizer = load_dense(dense)
+        check_group_size(linear_input_widths(model), group_size)
+        ids, calibration_record = calibration.tokenize(tokenizer)
+        log(
+            f"quantize: {method} {bits}-bit, group size {group_size}, {len(ids)} calibration samples "
+            f"of up to {calibration.sequence_length} tokens"
+        )
+        _run_oneshot(model, tokenizer, recipe(method, bits, group_size), ids, calibration.sequence_length)
+        model.save_pretrained(partial, save_compressed=True)
+        tokenizer.save_pretrained(partial)
     stats = weight_stats(locate(partial))
     record = {
         "source": str(source),
@@ -135,20 +142,7 @@ def quantize_checkpoint(
     return record
 
 
-def _load(checkpoint: Any) -> tuple[Any, Any]:
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    extra = {"gguf_file": checkpoint.gguf_file} if checkpoint.gguf_file else {}
-    tokenizer = AutoTokenizer.from_pretrained(str(checkpoint.folder), **extra)
-    model = AutoModelForCausalLM.from_pretrained(str(checkpoint.folder), dtype="auto", **extra)
-    # A GGUF source leaves the GGUF's own quantization settings in the config; the checkpoint
-    # written is dense-then-compressed, so they must not be saved with it.
-    if checkpoint.gguf_file and hasattr(model.config, "quantization_config"):
-        del model.config.quantization_config
-    return model, tokenizer
-
-
-def _run_oneshot(model: Any, modifier: Any, ids: list[list[int]], sequence_length: int) -> None:
+def _run_oneshot(model: Any, tokenizer: Any, modifier: Any, ids: list[list[int]], sequence_length: int) -> None:
     from datasets import Dataset
     from llmcompressor import oneshot
 
@@ -156,6 +150,7 @@ def _run_oneshot(model: Any, modifier: Any, ids: list[list[int]], sequence_lengt
     with _without_pinned_memory():
         oneshot(
             model=model,
+            processor=tokenizer,
             dataset=dataset,
             recipe=modifier,
             max_seq_length=sequence_length,
