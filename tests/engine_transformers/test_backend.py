@@ -61,6 +61,20 @@ def test_greedy_generation_is_deterministic_with_timings(tiny_hf):
     assert first.applied["chat_template"] is True and first.applied["device"] == "cpu"
 
 
+def test_sampling_is_seeded(tiny_hf):
+    warm = _request(temperature=1.0, max_tokens=8)
+    _, (first, second, other), _ = asyncio.run(
+        _session(
+            tiny_hf,
+            lambda b: b.generate(warm),
+            lambda b: b.generate(warm),
+            lambda b: b.generate(_request(temperature=1.0, max_tokens=8, seed=8)),
+        )
+    )
+    assert first.text == second.text and first.applied["temperature"] == 1.0
+    assert other.text != first.text  # another seed draws another text from the near-uniform tiny model
+
+
 def test_top_logprobs_are_the_model_distribution_per_generated_token(tiny_hf):
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer

@@ -151,13 +151,13 @@ class TransformersEngine:
         # A chat template writes its own special tokens; plain text gets the tokenizer's (BOS).
         inputs = self.tokenizer(text, return_tensors="pt", add_special_tokens=not chat).to(self.device)
         config = copy.deepcopy(self.model.generation_config)
-        sampling = SAMPLING_OPTIONS if temperature > 0 else {"repetition_penalty": 1.0}
+        # The model's own generation defaults (sampling filters, penalties) are replaced, not mixed in.
+        greedy = {"top_k": None, "top_p": None, "min_p": None, "repetition_penalty": 1.0}
+        sampling = greedy | (SAMPLING_OPTIONS if temperature > 0 else {})
         config.update(
             max_new_tokens=max_tokens,
             do_sample=temperature > 0,
             temperature=temperature if temperature > 0 else None,
-            top_k=None,
-            top_p=None,
             output_logits=bool(top_logprobs),
             return_dict_in_generate=True,
             stop_strings=list(stop) or None,
