@@ -89,7 +89,6 @@ def test_loglikelihood_matches_transformers_on_the_same_weights(loop, vllm_smoll
     for mine, theirs in zip(vllm_scores, hf_scores, strict=True):
         assert mine == pytest.approx(theirs, abs=0.02)  # both float32 on identical weights and tokens
         assert max(range(4), key=mine.__getitem__) == max(range(4), key=theirs.__getitem__)
-    assert sum(max(range(4), key=s.__getitem__) == 0 for s in vllm_scores) >= 3  # the right answers are listed first
 
 
 def test_gptq_w4a16_checkpoint_is_served_by_transformers(smollm2_gptq):
