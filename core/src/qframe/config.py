@@ -196,6 +196,8 @@ class AnalysisSection:
     memory_tiers_gb: list[float] = attrs.Factory(lambda: [2.0, 4.0, 8.0, 12.0, 16.0, 24.0, 48.0, 80.0])
     hourly_price_usd: float = attrs.field(default=0.035, validator=_non_negative)
     output_flag_pp: float = attrs.field(default=10.0, validator=_positive)
+    equivalence: list[str] = attrs.Factory(list)
+    """Variant ids whose engines are compared pairwise (same weights on several backends)."""
 
     def __attrs_post_init__(self) -> None:
         for name in ("confidence", "alpha", "power"):
@@ -323,8 +325,9 @@ def structure_experiment(data: Mapping[str, Any]) -> Experiment:
         experiment = _converter().structure(dict(data), Experiment)
     except (cattrs.BaseValidationError, ValueError, TypeError) as exc:
         raise ConfigError(describe_structure_error(exc, Experiment)) from None
-    _resolve_variants(experiment)  # raises on ladder/variant inconsistencies
+    variants = _resolve_variants(experiment)  # raises on ladder/variant inconsistencies
     _check_unique_task_ids(experiment)
+    _check_equivalence(experiment.analysis.equivalence, [v.id for v in variants])
     for backend, limit in experiment.concurrency.items():
         if limit < 1:
             raise ConfigError(f"concurrency.{backend}: must be >= 1, got {limit}")
@@ -343,6 +346,14 @@ def _check_executor_resources(experiment: Experiment) -> None:
         for name, amount in amounts.items():
             if amount <= 0:
                 raise ConfigError(f"executor.resources.{variant_id}.{name}: must be > 0, got {amount}")
+
+
+def _check_equivalence(wanted: list[str], variant_ids: list[str]) -> None:
+    unknown = [vid for vid in wanted if vid not in variant_ids]
+    if unknown:
+        raise ConfigError(f"analysis.equivalence: unknown variant {unknown[0]!r}; allowed: {', '.join(variant_ids)}")
+    if wanted and len(set(wanted)) < 2:
+        raise ConfigError("analysis.equivalence: name at least two different variants")
 
 
 def unstructure_experiment(experiment: Experiment) -> dict[str, Any]:

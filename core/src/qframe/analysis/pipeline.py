@@ -2,7 +2,7 @@
 
 Its result is a plain mapping that reporters render and ``matrix.parquet`` stores:
 ``cells``, ``comparisons`` (each variant vs its baseline), ``adjacent`` (down each ladder),
-``decision_matrix``, ``recommendations``, ``planning`` (one minimum detectable effect per task
+``decision_matrix``, ``recommendations``, ``equivalence`` (between backends), ``planning`` (one minimum detectable effect per task
 and metric, see :mod:`qframe.analysis.planning`), ``settings``, ``thresholds`` (of every
 classifier, so reports print them), ``agreement`` (between judges), ``judge_summaries`` (each
 judge's own aggregates, where it offers them), ``output_health`` (empty and cut-off answers)
@@ -22,6 +22,7 @@ from qframe.analysis.cells import attach_steps, build_cells
 from qframe.analysis.comparisons import adjacent_levels, compare_to_baselines
 from qframe.analysis.data import RunData
 from qframe.analysis.decisions import decision_matrix, recommendations
+from qframe.analysis.equivalence import backend_equivalence
 from qframe.analysis.output_health import output_health
 from qframe.analysis.planning import planning_table
 from qframe.analysis.truthfulness import truthfulness_summary
@@ -71,6 +72,7 @@ def analyse(
         "thresholds": {c.name: dict(getattr(c, "thresholds", {})) for c in classifiers},
         "agreement": judge_agreements(data, seed),
         "judge_summaries": dict(judge_summaries or {}),
+        "equivalence": backend_equivalence(data, settings),
         "output_health": output_health(data, settings.output_flag_pp),
         "truthfulness": truthfulness_summary(data, comparisons, settings),
         "seed": seed,

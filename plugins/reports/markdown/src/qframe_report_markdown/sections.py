@@ -239,9 +239,17 @@ def fidelity(analysis: Analysis) -> str:
     return "## Fidelity to the baseline\n\n" + intro + render(rows, columns)
 
 
+def _kernel_notes(analysis: Analysis) -> dict[str, str]:
+    """Variant -> why its speed and memory are not its format's (weights decompressed when loaded)."""
+    variants = analysis["manifest"].get("variants", {})
+    return {vid: facts["details"]["kernel_note"] for vid, facts in variants.items()
+            if (facts.get("details") or {}).get("kernel_note")}
+
+
 def performance(analysis: Analysis) -> str:
+    notes = _kernel_notes(analysis)
     columns = [
-        *VARIANT,
+        ("Variant", lambda r: r["variant"] + (" †" if r["variant"] in notes else "")), ("Quant", text("quant")),
         ("Bits/weight", field("bits_per_weight", ".2f")),
         ("File (GB)", field("file_size_gb", ".3f")),
         ("Memory est (GB)", field("memory_estimate_gb", ".3f")),
@@ -254,7 +262,31 @@ def performance(analysis: Analysis) -> str:
         ("$/1M tok", field("cost_per_mtok_usd", ".4f")),
         ("Errors", field("errors", "d")),
     ]
-    return "## Performance, memory and cost\n\n" + render(_cells(analysis), columns)
+    footnotes = "".join(f"\n† {variant}: {note}.\n" for variant, note in notes.items())
+    return "## Performance, memory and cost\n\n" + render(_cells(analysis), columns) + footnotes
+
+
+def equivalence(analysis: Analysis) -> str:
+    rows = analysis.get("equivalence") or []
+    if not rows:
+        return ""
+    settings = analysis["settings"]
+    columns = [
+        ("Pair", lambda r: f"{r['variant_a']} ↔ {r['variant_b']}"), ("Items", field("items", "d")),
+        ("Answer agreement", field("agreement")),
+        ("Agreement CI", lambda r: f"[{number(r.get('agreement_low'))}, {number(r.get('agreement_high'))}]"),
+        ("Accuracy Δ", field("accuracy_delta", ".4f", sign=True)),
+        ("Accuracy CI", lambda r: f"[{number(r.get('accuracy_ci_low'), '.4f')}, {number(r.get('accuracy_ci_high'), '.4f')}]"),
+        ("McNemar p", field("accuracy_p_value", ".4g")), ("TOST p", field("accuracy_tost_p", ".4g")),
+        ("Equivalent", field("accuracy_equivalent")),
+        ("KL mean (nats)", lambda r: number(r.get("kl_mean"), ".4f") if r.get("kl_mean") is not None
+         else r.get("kl_note", MISSING)),
+    ]
+    intro = (f"The same weights on different engines, paired on shared items. Agreement: same answer (chosen label "
+             f"or generated text), Wilson {number(settings['confidence'], 'g')} CI. Accuracy on "
+             f"`{settings['benchmark_metric']}`: paired bootstrap CI, McNemar, TOST within "
+             f"±{number(settings['equivalence_margin_pp'], 'g')}pp. KL: the fidelity metric against the baseline.\n\n")
+    return "## Backend equivalence\n\n" + intro + render(rows, columns)
 
 
 def diminishing_returns(analysis: Analysis) -> str:
@@ -347,5 +379,5 @@ def _ran_on(row: dict) -> str:
     return f"{placement['hardware']} ({str(node)[:12]})" if placement.get("hardware") else MISSING
 
 
-SECTIONS = (decision_matrix, recommendations, benchmarks, generation, output_health, safety, judges, fidelity, performance,
+SECTIONS = (decision_matrix, recommendations, equivalence, benchmarks, generation, output_health, safety, judges, fidelity, performance,
             diminishing_returns, statistics, power, thresholds, provenance)

@@ -1,0 +1,82 @@
+"""Backend equivalence: do two engines serving the same weights give the same answers?
+
+Before a difference between variants is blamed on quantization, the engines themselves must
+agree. ``[analysis] equivalence`` lists variant ids (e.g. the same F16 weights on llama.cpp,
+transformers and vLLM); every pair of them is compared on the items both completed:
+
+- answer agreement: the share of items with the same answer (the chosen label of a multiple
+  choice item, the stripped text of a generation), with a Wilson interval;
+- accuracy: the paired test of the benchmark metric (delta with bootstrap CI, McNemar, TOST
+  within the equivalence margin), as for a variant against its baseline;
+- KL divergence on shared positions: the fidelity metric's per-item KL, which it computes
+  against the family baseline, so it is reported for pairs that include the baseline and
+  marked as not measured otherwise.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+from statistics import fmean
+from typing import Any
+
+from qframe.analysis import stats
+from qframe.analysis.comparisons import compare_pair
+from qframe.analysis.data import POOLED, RunData
+from qframe.config import AnalysisSection
+
+
+def backend_equivalence(data: RunData, settings: AnalysisSection) -> list[dict[str, Any]]:
+    """One row per pair of the configured variants (empty when none are configured)."""
+    rows = []
+    for first, second in combinations(settings.equivalence, 2):
+        if first not in data.variants or second not in data.variants:
+            continue
+        row: dict[str, Any] = {"variant_a": first, "variant_b": second}
+        row |= _agreement(data, first, second, settings.confidence)
+        accuracy = compare_pair(
+            data.outcomes(first, POOLED, settings.benchmark_metric),
+            data.outcomes(second, POOLED, settings.benchmark_metric),
+            settings,
+        )
+        if accuracy is not None:
+            row |= {f"accuracy_{key}": value for key, value in accuracy.items()}
+        row |= _kl(data, first, second)
+        rows.append(row)
+    return rows
+
+
+def _answers(data: RunData, variant: str) -> dict[tuple[str, str, int], str]:
+    return {
+        (r["task"], r["sample_id"], r["repetition"]): (r.get("text") or "").strip()
+        for r in data.rows_by_variant.get(variant, [])
+        if r.get("error") is None
+    }
+
+
+def _agreement(data: RunData, first: str, second: str, confidence: float) -> dict[str, Any]:
+    a, b = _answers(data, first), _answers(data, second)
+    shared = [key for key in a if key in b]
+    if not shared:
+        return {"items": 0}
+    same = sum(a[key] == b[key] for key in shared)
+    interval = stats.wilson_interval(same, len(shared), confidence)
+    return {
+        "items": len(shared),
+        "agreement": same / len(shared),
+        "agreement_low": interval.low,
+        "agreement_high": interval.high,
+    }
+
+
+def _kl(data: RunData, first: str, second: str) -> dict[str, Any]:
+    """Mean per-item KL of the non-baseline member against the baseline, when one member is it."""
+    baseline = data.baseline_of.get(second)
+    other = second if baseline == first else first if data.baseline_of.get(first) == second else None
+    if other is None:
+        return {"kl_note": "neither is the family baseline: KL not measured"}
+    values = list(data.pooled(other, "kl_divergence").values())
+    return (
+        {"kl_mean": fmean(values), "kl_items": len(values)}
+        if values
+        else {"kl_note": "no KL scores (needs top_logprobs)"}
+    )

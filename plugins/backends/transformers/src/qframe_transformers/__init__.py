@@ -1,0 +1,1 @@
+"""qframe backend ``transformers`` and the ``qframe quantize`` command."""

@@ -1,0 +1,1 @@
+"""qframe backend ``vllm``: vLLM's offline engine in a worker process."""

