@@ -27,7 +27,8 @@ def smollm2_hf() -> Path:
     from qframe_llamacpp.demo import smollm2_source
     from qframe_transformers.convert import hf_folder_from_gguf
 
-    return hf_folder_from_gguf(smollm2_source(), cache_dir() / "engines" / "smollm2-135m-bf16", "bfloat16")
+    # float32, not bf16: GPTQ calibration on a CPU crawls in bf16
+    return hf_folder_from_gguf(smollm2_source(), cache_dir() / "engines" / "smollm2-135m-f32", "float32")
 
 
 @pytest.fixture(scope="session")
