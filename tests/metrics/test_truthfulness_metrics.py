@@ -9,7 +9,7 @@ from qframe.references import CONTRAST_PARTS, contrast, references_of
 from qframe_metrics_semantic import models
 from qframe_metrics_semantic.coherence import CoherenceMetric
 from qframe_metrics_semantic.truthfulness import EmbeddingContrastMetric
-from qframe_metrics_text.metrics import factory_for
+from qframe_metrics_text.metrics import make_metric
 from qframe_metrics_text.text_metrics import bleu, rouge_l
 
 POLAR_BEAR = Sample(
@@ -72,7 +72,7 @@ def test_contrast_parts():
 
 @pytest.mark.parametrize("similarity", ["bleu", "rouge_l"])
 def test_text_similarities_score_a_misconception_false_and_a_paraphrase_true(similarity):
-    acc = factory_for(f"{similarity}_acc")({})
+    acc = make_metric(f"{similarity}_acc", {})
     assert acc.score(answers(MISCONCEPTIONS)) == [0.0, 0.0]
     assert acc.score(answers(PARAPHRASES)) == [1.0, 1.0]
 
@@ -84,15 +84,15 @@ def test_text_contrast_equals_the_definition(similarity, function):
     best_true = max(function(text, ref) for ref in refs.true)
     best_false = max(function(text, ref) for ref in refs.false)
     scores = {
-        part: factory_for(f"{similarity}_{part}")({}).score([item(POLAR_BEAR, text)])[0] for part in CONTRAST_PARTS
+        part: make_metric(f"{similarity}_{part}", {}).score([item(POLAR_BEAR, text)])[0] for part in CONTRAST_PARTS
     }
     assert scores == {"max": best_true, "diff": best_true - best_false, "acc": float(best_true > best_false)}
-    assert factory_for(f"{similarity}_acc")({}).params["similarity"] == similarity
+    assert make_metric(f"{similarity}_acc", {}).params["similarity"] == similarity
 
 
 def test_items_without_true_and_false_references_are_not_scored():
     plain = ScoringItem("v", "qa", Sample("q", "q", reference="Paris"), 0, {"text": "Paris"})
-    assert factory_for("rouge_l_diff")({}).score([plain]) == [None]
+    assert make_metric("rouge_l_diff", {}).score([plain]) == [None]
     assert EmbeddingContrastMetric({}, "acc").score([plain]) == [None]
 
 
@@ -132,7 +132,7 @@ def test_embedding_parts_share_one_model_load_and_record_the_bundled_model(monke
 def test_a_blank_answer_scores_zero_without_the_model(embedding):
     blank = [item(POLAR_BEAR, "  ")]
     assert [embedding[part].score(blank)[0] for part in CONTRAST_PARTS] == [0.0, 0.0, 0.0]
-    assert factory_for("bleu_acc")({}).score(blank) == [0.0]
+    assert make_metric("bleu_acc", {}).score(blank) == [0.0]
 
 
 def test_the_truthfulness_suite_scores_them_by_default(host):

@@ -16,7 +16,7 @@ from pathlib import Path
 import pyarrow.dataset as ds
 import pytest
 from qframe.errors import RunStateError
-from qframe.session import _check_digests, execute, open_session
+from qframe.session import _record_model, execute, open_session
 
 from tests.openai.conftest import openai_variant
 from tests.openai.fault_proxy import FaultProxy
@@ -106,14 +106,21 @@ def test_server_killed_mid_run_and_restarted(host, run_experiment, tiny_models, 
 
 
 def test_resume_compares_the_recorded_identity(host, run_experiment, tiny_server):
-    """The digest recorded by the run is found again by resume's check; a different recorded
+    """The digest recorded by the run is found again when the model opens; a different recorded
     identity (another model behind the name) is refused."""
     session, _ = run_experiment(host, experiment(tiny_server.url))
-    recorded = session.manifest["variants"]["Q8_0"]["digest"]
-    session.manifest["variants"]["Q8_0"]["digest"] = "0" * 64  # as if recorded from another model
-    variants = session.experiment.resolved_variants()
-    with pytest.raises(RunStateError, match="model digest changed since the run started"):
-        asyncio.run(_check_digests(session, variants))
-    session.manifest["variants"]["Q8_0"]["digest"] = recorded
-    asyncio.run(_check_digests(session, variants))
+    variant = session.experiment.resolved_variants()[0]
 
+    async def identity():
+        backend = session.variant_backend(variant)
+        try:
+            return await backend.open()
+        finally:
+            await backend.close()
+
+    info = asyncio.run(identity())
+    assert info.digest == session.manifest["variants"][variant.id]["digest"]
+    _record_model(session, variant, info, {})  # the same identity passes
+    session.manifest["variants"][variant.id]["digest"] = "0" * 64  # as if recorded from another model
+    with pytest.raises(RunStateError, match="model digest changed since the run started"):
+        _record_model(session, variant, info, {})
