@@ -66,6 +66,10 @@ class VllmBackend:
             await worker.stop()
 
     async def open(self) -> ModelInfo:
+        # A weight-only int4 checkpoint loads on a CPU build without the int4 kernel and only
+        # kills the engine at its first forward pass (the cause stays in the engine's own process):
+        # refuse it here, with the reason, instead.
+        await self.preflight(Requirements())
         folder = hf_checkpoint.model_folder(self.spec.model)
         config = hf_checkpoint.read_config(folder)
         worker = WorkerProcess(self.python)

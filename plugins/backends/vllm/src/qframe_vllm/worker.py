@@ -287,7 +287,8 @@ def serve(requests: Any, replies: Any) -> None:
         except WorkerError as exc:
             _reply(replies, {"ok": False, "kind": exc.kind, "message": str(exc)})
         except Exception as exc:  # any other failure is reported, and the worker stays up
-            _reply(replies, {"ok": False, "kind": "error", "message": _classify(exc, worker.model).args[0]})
+            error = _classify(exc, worker.model)
+            _reply(replies, {"ok": False, "kind": error.kind, "message": str(error)})
 
 
 def _reply(stream: Any, payload: dict[str, Any]) -> None:
