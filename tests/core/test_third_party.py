@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.kit.suite_run import assert_package_tests_pass
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "plugins"
 
 
@@ -98,13 +100,4 @@ def test_plugins_check_passes_for_a_clean_install(cli):
 def test_installed_example_passes_its_own_conformance_suite(site, tmp_path):
     # A copy outside this repository, so only the installed package and qframe.testing are in play.
     shutil.copytree(FIXTURES / "qframe-example-backend" / "tests", tmp_path / "tests")
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
-        cwd=tmp_path,
-        env=dict(os.environ, PYTHONPATH=str(site)),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert " passed" in result.stdout and "skipped" not in result.stdout, result.stdout
+    assert_package_tests_pass(tmp_path, site)

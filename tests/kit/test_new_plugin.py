@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
-import os
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
 import pytest
+
+from tests.kit.suite_run import assert_package_tests_pass
 
 from qframe.protocols import BackendSpec
 
@@ -83,13 +84,4 @@ def test_filled_in_package_installs_and_passes_the_suite(cli, tmp_path: Path) ->
         check=True,
         capture_output=True,
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
-        cwd=root,
-        env=dict(os.environ, PYTHONPATH=str(site)),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert " passed" in result.stdout and "skipped" not in result.stdout, result.stdout
+    assert_package_tests_pass(root, site)

@@ -1,0 +1,22 @@
+"""Run a plugin package's own test folder in a fresh pytest process, with a private site dir on the path."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def assert_package_tests_pass(folder: Path, site: Path) -> None:
+    """``pytest tests`` in ``folder`` passes with something run and nothing skipped."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=folder,
+        env=dict(os.environ, PYTHONPATH=str(site)),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert " passed" in result.stdout and "skipped" not in result.stdout, result.stdout
