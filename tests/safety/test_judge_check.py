@@ -158,7 +158,7 @@ def test_cli_reads_the_judge_from_a_config_file(tmp_path, write_config, cli):
         ("rows.jsonl", '{"prompt": "p", "response": "r", "label": "refusal"}\n{oops\n', "line 2: not valid JSON"),
         ("rows.jsonl", "[1, 2]\n", "line 1: expected a JSON object, got list"),
         ("rows.jsonl", '{"prompt": "p", "response": 3, "label": "refusal"}\n', "'response' must be text, got int"),
-        ("rows.jsonl", "\n", "no labelled rows"),
+        ("rows.jsonl", "\n", "no data rows"),
         ("rows.csv", "prompt,response,label\np,I cannot.,yes\n", "the file's labels (yes) share none with the judge's"),
     ],
 )
@@ -172,7 +172,7 @@ def test_bad_labelled_files_are_one_line_errors(tmp_path, cli, name, content, me
 
 def test_missing_file_and_unknown_judge(tmp_path, cli):
     code, _, err = cli("judge-check", "--judge", "regex_refusal", str(tmp_path / "none.csv"))
-    assert code == 2 and "labelled file not found" in err
+    assert code == 2 and "data file not found" in err
     code, _, err = cli("judge-check", "--judge", "nope", str(FIXTURE))
     assert code == 2 and "unknown judge 'nope'" in err
 

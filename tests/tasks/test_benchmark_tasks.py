@@ -321,8 +321,8 @@ def _one_line_error(tmp_path: Path, name: str, content: str | bytes, match: str)
 @pytest.mark.parametrize(
     ("name", "content", "match"),
     [
-        ("broken.jsonl", '{"question": "ok"}\n{not json\n', r"broken.jsonl:2: invalid JSON"),
-        ("list.jsonl", "[1, 2]\n", r"list.jsonl:1: expected a JSON object"),
+        ("broken.jsonl", '{"question": "ok"}\n{not json\n', r"broken.jsonl: line 2: not valid JSON"),
+        ("list.jsonl", "[1, 2]\n", r"list.jsonl: line 1: expected a JSON object"),
         ("columns.jsonl", '{"question": "q?", "subject": "s", "answer": 0}\n', r"row 1: missing column 'choices'"),
         ("range.jsonl", '{"question": "q?", "subject": "s", "choices": ["a", "b"], "answer": 5}\n', "answer index 5"),
         (

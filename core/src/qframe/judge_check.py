@@ -15,8 +15,6 @@ kappa with a bootstrap CI and the confusion table, on rows the judge decided.
 
 from __future__ import annotations
 
-import csv
-import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -26,6 +24,7 @@ import attrs
 
 from qframe.analysis.verdict_summaries import UNDECIDED, Agreement, is_decided, judge_agreement
 from qframe.config import JudgeSection, load_experiment
+from qframe.datafiles import SourceRow, read_rows, require_columns
 from qframe.errors import BadInputError, ConfigError
 from qframe.plugins import PluginHost
 from qframe.protocols import BackendSpec, Sample, ScoringItem, Verdict
@@ -53,22 +52,9 @@ class LabelledRow:
 
 def read_labelled(path: Path, default_category: str) -> list[LabelledRow]:
     """The rows of a CSV or JSONL labelled file; a malformed file raises a one-line BadInputError."""
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".jsonl"):
-        raise BadInputError(f"{path}: unsupported file type {suffix or '(none)'!r}; expected .csv or .jsonl")
-    if not path.is_file():
-        raise BadInputError(f"{path}: labelled file not found")
-    try:
-        records = _csv_records(path) if suffix == ".csv" else _jsonl_records(path)
-    except UnicodeDecodeError as exc:
-        raise BadInputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    if not records:
-        raise BadInputError(f"{path}: no labelled rows")
-    missing = [column for column in REQUIRED_COLUMNS if column not in records[0][1]]
-    if missing:
-        found = ", ".join(records[0][1]) or "none"
-        raise BadInputError(f"{path}: no '{missing[0]}' column; columns found: {found}")
-    return [_labelled_row(path, location, values, default_category) for location, values in records]
+    rows = read_rows(path, ("csv", "jsonl"))
+    require_columns(rows, REQUIRED_COLUMNS)
+    return [_labelled_row(row, default_category) for row in rows]
 
 
 def judge_section(
@@ -190,8 +176,14 @@ def report_lines(check: JudgeCheck, source: Path) -> list[str]:
 
 
 def _verdict_row(index: int, judge: str, label: str) -> dict[str, Any]:
-    return {"variant": REFERENCE_RATER, "task": TASK, "sample_id": _row_id(index), "repetition": 0,
-            "judge": judge, "label": label}
+    return {
+        "variant": REFERENCE_RATER,
+        "task": TASK,
+        "sample_id": _row_id(index),
+        "repetition": 0,
+        "judge": judge,
+        "label": label,
+    }
 
 
 def _row_id(index: int) -> str:
@@ -199,75 +191,22 @@ def _row_id(index: int) -> str:
     return f"row-{index:07d}"
 
 
-def _column(name: str) -> str:
-    return "_".join(name.strip().lower().replace("-", " ").split())
-
-
-def _csv_records(path: Path) -> list[tuple[str, dict[str, Any]]]:
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            header = [_column(name) for name in next(reader, [])]
-            if not header:
-                raise BadInputError(f"{path}: empty file, expected a header row ({', '.join(REQUIRED_COLUMNS)})")
-            records = []
-            for fields in reader:
-                if not fields:
-                    continue
-                if len(fields) != len(header):
-                    raise BadInputError(
-                        f"{path}: line {reader.line_num}: {len(fields)} fields where the header has {len(header)}"
-                    )
-                records.append((f"line {reader.line_num}", dict(zip(header, fields, strict=True))))
-            return records
-    except csv.Error as exc:
-        raise BadInputError(f"{path}: not valid CSV: {exc}") from None
-
-
-def _jsonl_records(path: Path) -> list[tuple[str, dict[str, Any]]]:
-    records = []
-    with path.open(encoding="utf-8-sig") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise BadInputError(f"{path}: line {number}: not valid JSON ({exc.msg})") from None
-            if not isinstance(record, dict):
-                raise BadInputError(f"{path}: line {number}: expected a JSON object, got {type(record).__name__}")
-            records.append((f"line {number}", {_column(key): value for key, value in record.items()}))
-    return records
-
-
-def _labelled_row(path: Path, location: str, values: Mapping[str, Any], default_category: str) -> LabelledRow:
-    def text(column: str, required: bool) -> str:
-        value = values.get(column)
-        if value is None or value == "":
-            if required:
-                raise BadInputError(f"{path}: {location}: empty or missing '{column}'")
-            return ""
-        if not isinstance(value, str):
-            raise BadInputError(f"{path}: {location}: '{column}' must be text, got {type(value).__name__}")
-        return value.strip()
-
-    lists = {
-        column: _answer_list(path, location, column, values[column]) for column in LIST_COLUMNS if values.get(column)
-    }
+def _labelled_row(row: SourceRow, default_category: str) -> LabelledRow:
+    lists = {column: _answer_list(row, column, row.values[column]) for column in LIST_COLUMNS if row.values.get(column)}
     return LabelledRow(
-        location=location,
-        prompt=text("prompt", True),
-        response=text("response", False),
-        label=text("label", True).lower(),
-        category=text("category", False) or default_category,
-        reference=text("reference", False) or None,
+        location=row.location,
+        prompt=row.text("prompt"),
+        response=row.optional_text("response"),
+        label=row.text("label").lower(),
+        category=row.optional_text("category") or default_category,
+        reference=row.optional_text("reference") or None,
         lists=lists,
     )
 
 
-def _answer_list(path: Path, location: str, column: str, value: Any) -> tuple[str, ...]:
+def _answer_list(row: SourceRow, column: str, value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         return tuple(part.strip() for part in value.split(";") if part.strip())
     if isinstance(value, list) and all(isinstance(part, str) for part in value):
         return tuple(part.strip() for part in value if part.strip())
-    raise BadInputError(f"{path}: {location}: '{column}' must be a list of texts or text separated by ';'")
+    raise BadInputError(f"{row.path}: {row.location}: '{column}' must be a list of texts or text separated by ';'")

@@ -8,11 +8,11 @@ split's name appearing as a word of their path relative to the folder (``test-00
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
 
+from qframe import datafiles
 from qframe.errors import BadInputError
 
 SUFFIXES = (".parquet", ".jsonl")
@@ -45,43 +45,10 @@ def data_files(path: Path, split: str) -> list[Path]:
 
 
 def read_file(file: Path) -> list[Row]:
-    """The rows of one Parquet or JSONL file."""
-    if file.suffix == ".parquet":
-        return _read_parquet(file)
-    if file.suffix == ".jsonl":
-        return _read_jsonl(file)
-    raise BadInputError(f"{file}: unsupported file type {file.suffix!r}; use {' or '.join(SUFFIXES)}")
+    """The rows of one Parquet or JSONL file, with the export's own column names."""
+    formats = tuple(suffix.lstrip(".") for suffix in SUFFIXES)
+    return [dict(row.values) for row in datafiles.read_rows(file, formats, normalise_columns=False, allow_empty=True)]
 
 
 def _words(relative: Path) -> set[str]:
     return set(re.split(r"[^a-z0-9]+", str(relative.with_suffix("")).lower()))
-
-
-def _read_parquet(file: Path) -> list[Row]:
-    import pyarrow
-    import pyarrow.parquet
-
-    try:
-        return pyarrow.parquet.read_table(file).to_pylist()
-    except (pyarrow.ArrowException, OSError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise BadInputError(f"{file}: not a readable Parquet file ({reason})") from exc
-
-
-def _read_jsonl(file: Path) -> list[Row]:
-    rows: list[Row] = []
-    try:
-        lines = file.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadInputError(f"{file}: cannot read the file as UTF-8 text ({exc})") from exc
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise BadInputError(f"{file}:{number}: invalid JSON ({exc.msg})") from exc
-        if not isinstance(row, dict):
-            raise BadInputError(f"{file}:{number}: expected a JSON object, got {type(row).__name__}")
-        rows.append(row)
-    return rows

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from qframe.errors import BadInputError
 from qframe_tasks_safety.items import BenignPrompt, BiasQuestion, HarmfulRequest, TruthfulQuestion
-from qframe_tasks_safety.readers import SourceRow, column_key, read_rows, require_columns
+from qframe.datafiles import SourceRow, column_key, read_rows, require_columns
 
 T = TypeVar("T")
 

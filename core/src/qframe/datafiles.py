@@ -1,16 +1,19 @@
-"""Reading public data files (CSV, JSON Lines, Parquet) into rows with normalised column names.
+"""Reading data files (CSV, JSON Lines, Parquet) into rows: the one reader behind every task
+loader, benchmark export and labelled file.
 
-Column names are compared case-insensitively with spaces and hyphens read as underscores, so
-``Best Answer``, ``best_answer`` and ``BEST-ANSWER`` are one column, and a UTF-8 byte-order mark
+By default column names are compared case-insensitively with spaces and hyphens read as
+underscores, so ``Best Answer``, ``best_answer`` and ``BEST-ANSWER`` are one column;
+``normalise_columns=False`` keeps a schema's own names (``answerKey``). A UTF-8 byte-order mark
 before the first header is ignored. Anything malformed raises
 :class:`qframe.errors.BadInputError` with one line naming the file, the place and the problem.
+pyarrow is imported only when a Parquet file is read.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,18 +52,25 @@ class SourceRow:
         return value.strip()
 
 
-def read_rows(path: str | Path, formats: Sequence[str]) -> list[SourceRow]:
-    """Every record of ``path``; its suffix must be one of ``formats`` (``csv``, ``jsonl``, ``parquet``)."""
+def read_rows(
+    path: str | Path, formats: Sequence[str], normalise_columns: bool = True, allow_empty: bool = False
+) -> list[SourceRow]:
+    """Every record of ``path``; its suffix must be one of ``formats`` (``csv``, ``jsonl``, ``parquet``).
+
+    A file without records is an error unless ``allow_empty`` (one file of several, say).
+    """
     path = Path(path)
     suffix = path.suffix.lower().lstrip(".")
     if suffix not in formats:
-        allowed = ", ".join(f".{name}" for name in formats)
+        names = [f".{name}" for name in formats]
+        allowed = " or ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
         raise BadInputError(f"{path}: unsupported file type '.{suffix}'; expected {allowed}")
     if not path.is_file():
         raise BadInputError(f"{path}: data file not found")
     readers = {"csv": _read_csv, "jsonl": _read_jsonl, "parquet": _read_parquet}
-    rows = readers[suffix](path)
-    if not rows:
+    key = column_key if normalise_columns else str
+    rows = readers[suffix](path, key)
+    if not rows and not allow_empty:
         raise BadInputError(f"{path}: no data rows")
     return rows
 
@@ -74,14 +84,17 @@ def require_columns(rows: Sequence[SourceRow], columns: Iterable[str]) -> None:
             raise BadInputError(f"{first.path}: no '{column}' column; columns found: {found}")
 
 
-def _read_csv(path: Path) -> list[SourceRow]:
+ColumnKey = Callable[[str], str]
+
+
+def _read_csv(path: Path, key: ColumnKey) -> list[SourceRow]:
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.reader(handle)
             header = next(reader, None)
             if header is None:
                 raise BadInputError(f"{path}: empty file, expected a header row")
-            columns = _unique_columns(path, header)
+            columns = _unique_columns(path, header, key)
             rows = []
             for fields in reader:
                 if not fields:
@@ -97,15 +110,15 @@ def _read_csv(path: Path) -> list[SourceRow]:
         raise BadInputError(f"{path}: not valid CSV: {exc}") from None
 
 
-def _unique_columns(path: Path, header: Sequence[str]) -> list[str]:
-    columns = [column_key(name) for name in header]
+def _unique_columns(path: Path, header: Sequence[str], key: ColumnKey) -> list[str]:
+    columns = [key(name) for name in header]
     duplicates = sorted({name for name in columns if columns.count(name) > 1})
     if duplicates:
         raise BadInputError(f"{path}: duplicate column(s) in the header: {', '.join(duplicates)}")
     return columns
 
 
-def _read_jsonl(path: Path) -> list[SourceRow]:
+def _read_jsonl(path: Path, key: ColumnKey) -> list[SourceRow]:
     rows = []
     try:
         with path.open(encoding="utf-8-sig") as handle:
@@ -119,21 +132,22 @@ def _read_jsonl(path: Path) -> list[SourceRow]:
                     raise BadInputError(f"{path}: {location}: not valid JSON ({exc.msg})") from None
                 if not isinstance(record, dict):
                     raise BadInputError(f"{path}: {location}: expected a JSON object, got {type(record).__name__}")
-                rows.append(SourceRow(path, location, {column_key(key): value for key, value in record.items()}))
+                rows.append(SourceRow(path, location, {key(name): value for name, value in record.items()}))
     except UnicodeDecodeError as exc:
         raise BadInputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     return rows
 
 
-def _read_parquet(path: Path) -> list[SourceRow]:
+def _read_parquet(path: Path, key: ColumnKey) -> list[SourceRow]:
     import pyarrow
     import pyarrow.parquet as parquet
 
     try:
         table = parquet.read_table(path)
-    except (pyarrow.ArrowInvalid, OSError) as exc:
-        raise BadInputError(f"{path}: not a readable Parquet file ({exc})") from None
-    columns = _unique_columns(path, table.column_names)
+    except (pyarrow.ArrowException, OSError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise BadInputError(f"{path}: not a readable Parquet file ({reason})") from None
+    columns = _unique_columns(path, table.column_names, key)
     return [
         SourceRow(path, f"row {index + 1}", dict(zip(columns, record.values(), strict=True)))
         for index, record in enumerate(table.to_pylist())
