@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.kit.suite_run import assert_package_tests_pass
+from tests.kit.suite_run import assert_package_tests_pass, install_into
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "plugins"
 
@@ -21,22 +21,7 @@ def site(tmp_path_factory) -> Path:
     """Install the example and the broken packages into a private site folder."""
     target = tmp_path_factory.mktemp("site")
     for package in ("qframe-example-backend", "qframe-broken-example", "qframe-unresolved-example"):
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--no-deps",
-                "--no-build-isolation",
-                "--target",
-                str(target),
-                str(FIXTURES / package),
-            ],
-            check=True,
-            capture_output=True,
-        )
+        install_into(target, FIXTURES / package)
     return target
 
 

@@ -1,4 +1,5 @@
-"""Run a plugin package's own test folder in a fresh pytest process, with a private site dir on the path."""
+"""Install a plugin package into a private site folder, and run its own tests in a fresh pytest
+process with that folder on the path."""
 
 from __future__ import annotations
 
@@ -6,6 +7,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+
+def install_into(site: Path, package: Path) -> None:
+    """``pip install --target site`` of a local package, without its dependencies (already here)."""
+    command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation"]
+    subprocess.run([*command, "--target", str(site), str(package)], check=True, capture_output=True)
 
 
 def assert_package_tests_pass(folder: Path, site: Path) -> None:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
 import pytest
 
-from tests.kit.suite_run import assert_package_tests_pass
+from tests.kit.suite_run import assert_package_tests_pass, install_into
 
 from qframe.protocols import BackendSpec
 
@@ -68,20 +66,5 @@ def test_filled_in_package_installs_and_passes_the_suite(cli, tmp_path: Path) ->
     text = text.replace("# transient_options = {...}", 'transient_options = {"simulate_outage": True}  #')
     tests.write_text(text)
     site = tmp_path / "site"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "--target",
-            str(site),
-            str(root),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    install_into(site, root)
     assert_package_tests_pass(root, site)
