@@ -1,12 +1,13 @@
 """A real llama.cpp server for tests and benchmarks: ``python -m llama_cpp.server`` on 127.0.0.1.
 
-One process per model, bound to a free loopback port, stopped (and restartable on the same
-port) by the caller. The server keeps every position's logits (its ``logits_all`` default), which
+One process, serving one model or (``also_serve``) several under their aliases, bound to a free
+loopback port, stopped (and restartable on the same port) by the caller. The server keeps every position's logits (its ``logits_all`` default), which
 ``/v1/completions`` needs to return prompt log-probabilities.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -15,6 +16,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Self
 
@@ -28,11 +30,21 @@ def free_port() -> int:
 
 
 class LlamaServer:
-    """``python -m llama_cpp.server`` serving one GGUF under ``alias``."""
+    """``python -m llama_cpp.server`` serving one GGUF under ``alias``, and ``also_serve``'s
+    (alias -> GGUF) beside it; the server swaps the loaded model to the one each request names."""
 
-    def __init__(self, model: Path, alias: str, n_ctx: int = 1024, n_threads: int = 1, log: Path | None = None) -> None:
+    def __init__(
+        self,
+        model: Path,
+        alias: str,
+        n_ctx: int = 1024,
+        n_threads: int = 1,
+        log: Path | None = None,
+        also_serve: Mapping[str, Path] | None = None,
+    ) -> None:
         self.model = Path(model)
         self.alias = alias
+        self.also_serve = {name: Path(path) for name, path in (also_serve or {}).items()}
         self.n_ctx = n_ctx
         self.n_threads = n_threads
         self.port = free_port()
@@ -44,16 +56,12 @@ class LlamaServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Self:
-        command = [
-            sys.executable, "-m", "llama_cpp.server",
-            "--model", str(self.model), "--model_alias", self.alias,
-            "--host", "127.0.0.1", "--port", str(self.port),
-            "--n_ctx", str(self.n_ctx), "--n_threads", str(self.n_threads), "--n_threads_batch", str(self.n_threads),
-            "--seed", "42",
-        ]  # fmt: skip
+        command = [sys.executable, "-m", "llama_cpp.server", *self._arguments()]
         environment = os.environ | {"OMP_NUM_THREADS": str(self.n_threads)}
         if self.log is None:
-            self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, env=environment)
+            self._process = subprocess.Popen(
+                command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, env=environment
+            )
         else:
             with open(self.log, "ab") as output:  # the child keeps its own copy of the descriptor
                 self._process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=environment)
@@ -66,6 +74,24 @@ class LlamaServer:
             time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"llama_cpp.server did not answer on {self.url} within {START_TIMEOUT_S:g} s")
+
+    def _model_settings(self, model: Path, alias: str) -> dict[str, object]:
+        threads = {"n_threads": self.n_threads, "n_threads_batch": self.n_threads}
+        return {"model": str(model), "model_alias": alias, "n_ctx": self.n_ctx, "seed": 42} | threads
+
+    def _arguments(self) -> list[str]:
+        """Command-line flags for one model; a config file (the server's multi-model form) for several."""
+        if not self.also_serve:
+            settings = self._model_settings(self.model, self.alias)
+            return [f"--{key}={value}" for key, value in settings.items()] + [
+                "--host=127.0.0.1",
+                f"--port={self.port}",
+            ]
+        models = [self._model_settings(self.model, self.alias)]
+        models += [self._model_settings(path, name) for name, path in self.also_serve.items()]
+        config = self.model.with_name(f"server-{self.port}.json")
+        config.write_text(json.dumps({"host": "127.0.0.1", "port": self.port, "models": models}))
+        return ["--config_file", str(config)]
 
     def answers(self) -> bool:
         try:

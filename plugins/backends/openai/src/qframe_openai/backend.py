@@ -43,8 +43,10 @@ class OpenAIBackend:
         self.default_concurrency = self.settings.concurrency
         self._transport = Transport(self.settings)
         self._jitter = random.Random(spec.seed)
+        self._closed = False
 
     async def open(self) -> ModelInfo:
+        self._closed = False
         model = await self._with_retries(self._describe)
         if model.slots is not None:
             self.default_concurrency = model.slots
@@ -74,6 +76,7 @@ class OpenAIBackend:
             await self._transport.close()
 
     async def generate(self, request: GenerationRequest) -> GenerationResult:
+        self._refuse_when_closed()
         body = generation_body(request, self.settings.model, self.settings.stream, self.settings.extra_body)
         path = CHAT_PATH if request.chat else COMPLETION_PATH
         parts = ReplyParts()
@@ -88,6 +91,7 @@ class OpenAIBackend:
 
     async def loglikelihood(self, context: str, continuations: Sequence[str]) -> list[float]:
         """One scoring request per continuation, in order, so a server's prompt cache keeps the context."""
+        self._refuse_when_closed()
         return [(await self._score(context, continuation)).logprob for continuation in continuations]
 
     async def _score(self, context: str, continuation: str) -> Scored:
@@ -111,7 +115,13 @@ class OpenAIBackend:
         )
 
     async def close(self) -> None:
+        """Close the HTTP session; calls after this raise until the backend is opened again."""
+        self._closed = True
         await self._transport.close()
+
+    def _refuse_when_closed(self) -> None:
+        if self._closed:
+            raise BackendError(f"backend 'openai': model {self.settings.model!r} was closed; open it again first")
 
     async def _describe(self) -> ServerModel:
         entry = find_model(await self._transport.get_json("/v1/models"), self.settings.model, self.settings.base_url)
@@ -131,6 +141,7 @@ class OpenAIBackend:
                 if attempt == OPEN_RETRY.attempts:
                     raise
                 await asyncio.sleep(backoff_delay(attempt - 1, OPEN_RETRY, self._jitter))
+
 
 def _positive_int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
