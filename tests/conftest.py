@@ -83,3 +83,14 @@ def cli(monkeypatch, capsys):
 
     yield call
     reset_host()
+
+
+@pytest.fixture(scope="session")
+def smollm2_f16() -> Path:
+    """The F16 rung of the cached SmolLM2 demo ladder (built on first use, then hash-verified)."""
+    from qframe.cache import cache_dir
+    from qframe_llamacpp.demo import DEMO_QUANTS, smollm2_source
+    from qframe_llamacpp.ladder import build_ladder
+
+    rungs = build_ladder(smollm2_source(), DEMO_QUANTS, cache_dir() / "demo" / "smollm2", log=lambda _: None)
+    return next(rung.path for rung in rungs if rung.quant == "F16")

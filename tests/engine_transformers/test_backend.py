@@ -107,8 +107,9 @@ def test_stop_strings_cut_the_text(tiny_hf):
     assert cut.finish_reason == "stop"
 
 
-def test_loglikelihood_matches_a_full_forward_pass(tiny_hf):
-    """The cached context plus one pass per continuation equals scoring each whole sequence afresh."""
+def test_loglikelihood_matches_a_full_forward_pass(tiny_hf, capfd):
+    """The cached context plus one pass per continuation equals scoring each whole sequence afresh
+    (and rewinding the cache between continuations prints no deprecation warning)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -120,6 +121,7 @@ def test_loglikelihood_matches_a_full_forward_pass(tiny_hf):
             lambda b: b.loglikelihood(context, continuations[::-1]),
         )
     )
+    assert capfd.readouterr() == ("", "")
     tokenizer = AutoTokenizer.from_pretrained(tiny_hf)
     model = AutoModelForCausalLM.from_pretrained(tiny_hf).eval()
     n_context = len(tokenizer(context)["input_ids"])

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -11,7 +14,13 @@ from qframe.errors import BadInputError
 from qframe.hf_checkpoint import DTYPE_BITS, weight_files
 from qframe.protocols import BackendSpec, GenerationRequest
 from qframe_transformers.calibration import BUILTIN_TEXTS, CalibrationSpec
-from qframe_transformers.quantize import RECORD_NAME, check_group_size, fitting_group_sizes
+from qframe_transformers.quantize import (
+    LIBRARY_LOG,
+    RECORD_NAME,
+    calibration_shortfall,
+    check_group_size,
+    fitting_group_sizes,
+)
 
 
 def test_group_sizes_must_divide_every_width():
@@ -23,6 +32,14 @@ def test_group_sizes_must_divide_every_width():
         check_group_size([576, 1536], 128)
     with pytest.raises(BadInputError, match="sizes that fit: none of 32, 64, 128, 256"):
         check_group_size([100], 32)
+
+
+def test_only_a_gptq_calibration_smaller_than_a_layer_input_is_flagged():
+    assert calibration_shortfall("gptq", 639, 1536).startswith(
+        "639 calibration tokens, fewer than the widest layer's 1536"
+    )
+    assert calibration_shortfall("gptq", 4000, 1536) is None
+    assert calibration_shortfall("awq", 639, 1536) is None
 
 
 def test_calibration_spec_is_frozen_by_its_seed(tiny_hf, tmp_path):
@@ -45,7 +62,7 @@ def test_calibration_spec_is_frozen_by_its_seed(tiny_hf, tmp_path):
 
 
 @pytest.mark.parametrize("method", ["gptq", "awq"])
-def test_quantized_checkpoint_records_real_bits_and_serves(tiny_quantized, tiny_hf, method):
+def test_quantized_checkpoint_records_real_bits_and_serves(tiny_quantized, tiny_hf, method, capfd):
     from safetensors import safe_open
 
     folder, record = tiny_quantized(method)
@@ -86,7 +103,10 @@ def test_quantized_checkpoint_records_real_bits_and_serves(tiny_quantized, tiny_
         finally:
             await backend.close()
 
+    capfd.readouterr()
     info, result, scores = asyncio.run(serve())
+    assert capfd.readouterr() == ("", "")  # compressed-tensors' progress bars go to the load log
+    assert "Decompressing model" in Path(info.details["load_log"]).read_text()
     assert info.quant == "w4a16-g32" and info.details["quantization_config"]["quant_method"] == "compressed-tensors"
     assert info.details["weights_decompressed"] is True and "not a quantized kernel's" in info.details["kernel_note"]
     assert info.details["quantized_bits_per_weight"] == pytest.approx(record["effective_bits_per_weight"])
@@ -123,8 +143,28 @@ def test_quantize_command_writes_a_checkpoint(cli, tiny_hf, tmp_path):
     record = json.loads((out / RECORD_NAME).read_text())
     assert record["group_size"] == 64 and record["calibration"]["samples_used"] == 4
     assert f"gptq w4 g64: nominal 4 bpw, effective {record['effective_bits_per_weight']:.3f} bpw" in stdout
+    # 4 samples of at most 16 tokens against MLP inputs of 128: the GPTQ Hessian is rank-deficient
+    tokens = record["calibration"]["tokens"]
+    assert tokens < 128 and f"quantize: warning: {tokens} calibration tokens, fewer than the widest layer's 128" in err
+    assert "rank-deficient" in record["calibration"]["warning"]
     code, _, err = cli("quantize", str(tiny_hf), "--method", "gptq", "--out", str(out))
     assert code == 2 and "output folder exists and is not empty" in err
+
+
+def test_quantize_command_keeps_library_output_in_its_log(tiny_hf, tmp_path):
+    """llm-compressor's per-layer log, progress bars and warnings go to quantize.log; the terminal
+    gets qframe's own lines only."""
+    out = tmp_path / "awq"
+    command = [sys.executable, "-m", "qframe", "quantize", str(tiny_hf), "--method", "awq", "--group-size", "32"]
+    done = subprocess.run(
+        [*command, "--samples", "4", "--seq-len", "16", "--out", str(out)], capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr
+    assert [line.split(":")[0] for line in done.stderr.splitlines()] == ["quantize", "quantize"], done.stderr
+    assert done.stdout.splitlines() == [done.stdout.strip()] and done.stdout.startswith("awq w4 g32:")
+    library_log = (out / LIBRARY_LOG).read_text()
+    assert "Compression lifecycle" in library_log and "Calibrating" in library_log
+    assert json.loads((out / RECORD_NAME).read_text())["library_log"] == LIBRARY_LOG
 
 
 def test_a_gguf_source_converts_and_quantizes(tmp_path):

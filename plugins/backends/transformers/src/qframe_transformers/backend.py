@@ -18,10 +18,19 @@ import asyncio
 import functools
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from qframe.errors import BackendError, MissingCapabilityError
-from qframe.protocols import BackendSpec, GenerationRequest, GenerationResult, ModelInfo, Requirements
+from qframe.protocols import (
+    BackendSpec,
+    GenerationRequest,
+    GenerationResult,
+    ModelInfo,
+    Requirements,
+    TeacherForcedRequest,
+    TeacherForcedScores,
+)
 
 from .checkpoint import locate
 
@@ -72,7 +81,7 @@ class TransformersBackend:
             _on_torch_thread(self._load, checkpoint, device, dtype),
         )
         self._engine = engine
-        details = engine.describe()
+        details = engine.describe() | {"load_log": str(self.load_log)}
         if stats.quantized_bits_per_weight is not None:
             details["quantized_bits_per_weight"] = stats.quantized_bits_per_weight
             details["quantized_parameters"] = stats.quantized_parameters
@@ -95,8 +104,18 @@ class TransformersBackend:
 
     def _load(self, checkpoint: Any, device: str, dtype: str) -> Any:
         from .engine import TransformersEngine
+        from .library_output import library_output_to
 
-        return TransformersEngine(checkpoint, device=device, dtype=dtype, n_threads=self.n_threads)
+        with library_output_to(self.load_log):
+            return TransformersEngine(checkpoint, device=device, dtype=dtype, n_threads=self.n_threads)
+
+    @property
+    def load_log(self) -> Path:
+        """Where the progress bars and warnings of loading the model go (one file per model name,
+        appended), so they do not cut through the run's progress display."""
+        from qframe.cache import cache_dir
+
+        return cache_dir() / "transformers-logs" / f"{Path(self.spec.model).name}.log"
 
     def _require_engine(self) -> Any:
         if self._engine is None:
@@ -140,6 +159,25 @@ class TransformersBackend:
     async def loglikelihood(self, context: str, continuations: Sequence[str]) -> list[float]:
         engine = self._require_engine()
         return await _on_torch_thread(engine.loglikelihood, context, list(continuations))
+
+    async def teacher_force(self, request: TeacherForcedRequest) -> TeacherForcedScores:
+        """Score a fixed continuation teacher-forced (see :class:`qframe.protocols.TeacherForcedRequest`):
+        one forward pass over prompt and continuation, cut by :func:`qframe.fidelity.rows.scores_from_rows`."""
+        from qframe.fidelity.rows import scores_from_rows
+
+        engine = self._require_engine()
+
+        def score() -> TeacherForcedScores:
+            continuation = request.text if request.tokens is None else list(request.tokens)
+            tokens, rows = engine.teacher_force(
+                request.prompt, request.system, request.chat, continuation, request.append_end
+            )
+            return scores_from_rows(tokens, rows, request)
+
+        try:
+            return await _on_torch_thread(score)
+        except ValueError as exc:
+            raise BackendError(str(exc)) from None
 
     async def close(self) -> None:
         if self._engine is not None:

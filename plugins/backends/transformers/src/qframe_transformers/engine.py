@@ -87,6 +87,17 @@ class TransformersEngine:
         self.model.to(device).eval()
         self.device = device
         self.checkpoint = checkpoint
+        self._first_forward()
+
+    def _first_forward(self) -> None:
+        """One forward pass over one token at load time: compressed-tensors checkpoints
+        decompress their weights on the first forward pass (a pre-forward hook), which would
+        otherwise land in the first call and its timings."""
+        import torch
+
+        token = next((t for t in (self.tokenizer.bos_token_id, self.tokenizer.eos_token_id) if t is not None), 0)
+        with torch.inference_mode():
+            self.model(torch.tensor([[token]], device=self.device))
 
     # ---------------------------------------------------------------- facts
 
@@ -177,7 +188,7 @@ class TransformersEngine:
         ended = time.perf_counter()
         prompt_tokens = int(inputs["input_ids"].shape[1])
         generated = output.sequences[0, prompt_tokens:].tolist()
-        completion = self.tokenizer.decode(generated, skip_special_tokens=True)
+        completion = self.tokenizer.decode(generated, skip_special_tokens=True, clean_up_tokenization_spaces=False)
         first = clock.first_token_at or ended
         return EngineGeneration(
             text=_cut_at_stop(completion, stop),
@@ -203,11 +214,14 @@ class TransformersEngine:
         positions = []
         for step in logits:
             logprobs = torch.log_softmax(step[0].float(), dim=-1)
-            values, ids = torch.topk(logprobs, min(k, logprobs.numel()))
+            # Extra candidates so that k distinct texts remain when two tokens render alike
+            # (the more likely, seen first, is kept).
+            values, ids = torch.topk(logprobs, min(2 * k + 8, logprobs.numel()))
             entries: dict[str, float] = {}
             for value, token in zip(values.tolist(), ids.tolist(), strict=True):
-                # Two tokens can render alike; the more likely (seen first) is kept.
-                entries.setdefault(self.tokenizer.decode([token]), float(value))
+                if len(entries) == k:
+                    break
+                entries.setdefault(self.tokenizer.decode([token], clean_up_tokenization_spaces=False), float(value))
             positions.append(entries)
         return positions
 
@@ -239,13 +253,58 @@ class TransformersEngine:
                     results.append(0.0)
                     continue
                 tokens = torch.tensor([joint[keep:-1]], device=self.device)
-                if cache is not None:
-                    cache.crop(keep)
+                if cache is not None and cache.get_seq_length() > keep:
+                    cache.crop(keep - cache.get_seq_length())  # drop the previous continuation's tokens
                 logits = self.model(input_ids=tokens, past_key_values=cache, use_cache=cache is not None).logits[0]
                 rows = torch.log_softmax(logits[count - 1 - keep :].float(), dim=-1)
                 targets = torch.tensor(joint[count:], device=self.device)
                 results.append(float(rows[torch.arange(len(targets)), targets].sum()))
         return results
+
+    def teacher_force(
+        self, prompt: str, system: str | None, chat: bool, continuation: str | Sequence[int], append_end: bool
+    ) -> tuple[list[int], Any]:
+        """Teacher-forced token ids and full log-softmax rows (float64) of a continuation after a prompt.
+
+        The prompt is rendered and tokenized as :meth:`generate` does. A text continuation's tokens
+        are those of prompt + continuation after the prefix they share with the prompt's own (the
+        rule of :meth:`loglikelihood`); token ids are scored exactly as given. With
+        ``append_end`` the most likely of the model's end-of-generation tokens after the last
+        token is scored too, last. Row ``i`` is the distribution before scored token ``i``.
+        """
+        import torch
+
+        text = self.render(prompt, system, chat)
+        prompt_ids = self._encode(text, special=not chat) or [self._bos_token()]
+        if isinstance(continuation, str):
+            joint = self._encode(text + continuation, special=not chat)
+            shared = _common_prefix_length(prompt_ids, joint)
+            if shared == 0 and joint:
+                raise ValueError(f"continuation {continuation!r} merges with the first prompt token")
+            prefix, scored = joint[:shared], joint[shared:]
+        else:
+            vocab = self.model.get_output_embeddings().out_features
+            if any(not 0 <= token < vocab for token in continuation):
+                raise ValueError(f"a token id is outside the vocabulary of {vocab}")
+            prefix, scored = prompt_ids, [int(token) for token in continuation]
+        end_ids = self._end_ids() if append_end else []
+        fed = scored if end_ids else scored[:-1]
+        with torch.inference_mode():
+            logits = self.model(input_ids=torch.tensor([prefix + fed], device=self.device)).logits[0]
+        rows = torch.log_softmax(logits[len(prefix) - 1 :].double(), dim=-1).cpu().numpy()
+        if not scored and not end_ids:
+            return [], rows[:0]
+        if end_ids:
+            scored = scored + [max(end_ids, key=lambda token: rows[-1, token])]
+        return scored, rows
+
+    def _end_ids(self) -> list[int]:
+        """The model's end-of-generation token ids (its generation config's, else the tokenizer's EOS)."""
+        eos = self.model.generation_config.eos_token_id
+        if eos is None:
+            eos = self.tokenizer.eos_token_id
+        ids = eos if isinstance(eos, list) else [eos]
+        return [int(token) for token in ids if token is not None]
 
     def _prefix_cache(self, prefix: list[int]) -> Any:
         """The key/value cache after ``prefix`` (None for an empty prefix)."""
@@ -258,8 +317,9 @@ class TransformersEngine:
         self.model(input_ids=torch.tensor([prefix], device=self.device), past_key_values=cache, use_cache=True)
         return cache
 
-    def _encode(self, text: str) -> list[int]:
-        return list(self.tokenizer(text, add_special_tokens=True)["input_ids"])
+    def _encode(self, text: str, special: bool = True) -> list[int]:
+        """Token ids of ``text``; ``special`` adds the tokenizer's own (BOS), as for plain text."""
+        return list(self.tokenizer(text, add_special_tokens=special)["input_ids"])
 
     def _bos_token(self) -> int:
         bos = self.tokenizer.bos_token_id
