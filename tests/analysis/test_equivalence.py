@@ -53,10 +53,27 @@ def test_every_pair_gets_agreement_accuracy_and_kl(data):
     assert (pair["agreement_low"], pair["agreement_high"]) == pytest.approx((low, high))
     assert pair["accuracy_n"] == 40 and pair["accuracy_lost"] + pair["accuracy_gained"] <= 2
     assert pair["kl_mean"] == pytest.approx(0.002) and pair["kl_items"] == 40
+    assert pair["kl_source"] == "kl_divergence metric, 40 items"
 
     same = rows[("llamacpp-f16", "hf-f16")]
     assert same["agreement"] == 1.0 and same["accuracy_delta"] == 0.0 and same["kl_mean"] == pytest.approx(0.0005)
     assert rows[("vllm-f16", "hf-f16")]["kl_note"].startswith("neither is the family baseline")
+
+
+def test_teacher_forced_fidelity_is_the_kl_source_where_the_stage_ran(data):
+    """Per-position KL from the fidelity stage (pooled over positions) wins over the metric."""
+    positions = [[0.0, 0.002], [0.001]]  # two items of hf-f16: 3 positions, mean 0.001
+    data.fidelity = [
+        {"variant": "hf-f16", "task": "mc", "sample_id": f"s{i:02d}", "repetition": 0, "method": "teacher_forced",
+         "kl": kl, "top1_match": [True] * len(kl), "logprob_delta": [0.0] * len(kl)}
+        for i, kl in enumerate(positions)
+    ]  # fmt: skip
+    settings = AnalysisSection(bootstrap_resamples=300, equivalence=["llamacpp-f16", "vllm-f16", "hf-f16"])
+    rows = {(r["variant_a"], r["variant_b"]): r for r in backend_equivalence(data, settings)}
+    same = rows[("llamacpp-f16", "hf-f16")]
+    assert same["kl_mean"] == pytest.approx(0.001)
+    assert same["kl_source"] == "fidelity stage, teacher_forced, 3 positions" and "kl_items" not in same
+    assert rows[("llamacpp-f16", "vllm-f16")]["kl_source"].startswith("kl_divergence metric")
 
 
 def test_no_pairs_without_the_setting(data):

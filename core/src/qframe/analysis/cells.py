@@ -164,7 +164,7 @@ def _generation_columns(data: RunData, variant: str, baseline: str, settings: An
     return columns
 
 
-def _fidelity_columns(data: RunData, variant: str) -> dict[str, Any]:
+def fidelity_columns(data: RunData, variant: str) -> dict[str, Any]:
     """Fidelity over every compared token position of the variant's items (pooled, not per item)."""
     rows = [row for row in data.fidelity if row["variant"] == variant]
     kl = [value for row in rows for value in row["kl"]]
@@ -233,7 +233,7 @@ def build_cells(data: RunData, settings: AnalysisSection, seed: int = 42) -> lis
         cell |= resource_columns(facts, cell["native_tps"], settings)
         cell |= _benchmark_columns(data, variant, baseline, settings, seed)
         cell |= _generation_columns(data, variant, baseline, settings, seed)
-        cell |= _fidelity_columns(data, variant)
+        cell |= fidelity_columns(data, variant)
         cell |= _safety_columns(data, variant, baseline, settings, seed)
         cell |= bias_columns(data, variant)
         cell |= _metric_columns(data, variant, baseline)

@@ -8,9 +8,11 @@ transformers and vLLM); every pair of them is compared on the items both complet
   choice item, the stripped text of a generation), with a Wilson interval;
 - accuracy: the paired test of the benchmark metric (delta with bootstrap CI, McNemar, TOST
   within the equivalence margin), as for a variant against its baseline;
-- KL divergence on shared positions: the fidelity metric's per-item KL, which it computes
-  against the family baseline, so it is reported for pairs that include the baseline and
-  marked as not measured otherwise.
+- KL divergence of the non-baseline member against the family baseline, so it is reported for
+  pairs that include the baseline and marked as not measured otherwise: from the teacher-forced
+  fidelity stage when it ran for that variant (every position of the baseline's own outputs),
+  else the ``kl_divergence`` metric's per-item values (generated tokens' top-k); ``kl_source``
+  says which.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from statistics import fmean
 from typing import Any
 
 from qframe.analysis import stats
+from qframe.analysis.cells import fidelity_columns
 from qframe.analysis.comparisons import compare_pair
 from qframe.analysis.data import POOLED, RunData
 from qframe.config import AnalysisSection
@@ -69,14 +72,16 @@ def _agreement(data: RunData, first: str, second: str, confidence: float) -> dic
 
 
 def _kl(data: RunData, first: str, second: str) -> dict[str, Any]:
-    """Mean per-item KL of the non-baseline member against the baseline, when one member is it."""
+    """KL of the non-baseline member against the baseline, when one member is it."""
     baseline = data.baseline_of.get(second)
     other = second if baseline == first else first if data.baseline_of.get(first) == second else None
     if other is None:
         return {"kl_note": "neither is the family baseline: KL not measured"}
+    fidelity = fidelity_columns(data, other)
+    if fidelity:
+        source = f"fidelity stage, {fidelity['fidelity_method']}, {fidelity['fidelity_positions']} positions"
+        return {"kl_mean": fidelity["kl_mean"], "kl_source": source}
     values = list(data.pooled(other, "kl_divergence").values())
-    return (
-        {"kl_mean": fmean(values), "kl_items": len(values)}
-        if values
-        else {"kl_note": "no KL scores (needs top_logprobs)"}
-    )
+    if not values:
+        return {"kl_note": "no KL scores (needs top_logprobs)"}
+    return {"kl_mean": fmean(values), "kl_items": len(values), "kl_source": f"kl_divergence metric, {len(values)} items"}

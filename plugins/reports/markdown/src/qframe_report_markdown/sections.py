@@ -281,11 +281,13 @@ def equivalence(analysis: Analysis) -> str:
         ("Equivalent", field("accuracy_equivalent")),
         ("KL mean (nats)", lambda r: number(r.get("kl_mean"), ".4f") if r.get("kl_mean") is not None
          else r.get("kl_note", MISSING)),
+        ("KL from", lambda r: r.get("kl_source", MISSING)),
     ]
     intro = (f"The same weights on different engines, paired on shared items. Agreement: same answer (chosen label "
              f"or generated text), Wilson {number(settings['confidence'], 'g')} CI. Accuracy on "
              f"`{settings['benchmark_metric']}`: paired bootstrap CI, McNemar, TOST within "
-             f"±{number(settings['equivalence_margin_pp'], 'g')}pp. KL: the fidelity metric against the baseline.\n\n")
+             f"±{number(settings['equivalence_margin_pp'], 'g')}pp. KL: against the baseline, from the teacher-forced "
+             f"fidelity stage where it ran, else the generated tokens' `kl_divergence` metric.\n\n")
     return "## Backend equivalence\n\n" + intro + render(rows, columns)
 
 
