@@ -2,10 +2,11 @@
 
 Run by the vLLM interpreter (it imports nothing from qframe):
 
-    .venv-vllm/bin/python bench/vllm_direct.py MODEL_DIR PROMPTS.json OPTIONS.json
+    .venv-vllm/bin/python bench/vllm_direct.py MODEL_DIR PROMPTS.json OPTIONS.json RESULT.json
 
 Prompts are rendered with the model's chat template exactly as qframe's worker renders them;
-one warm-up call, then the whole batch is timed once. Prints one JSON line.
+one warm-up call, then the whole batch is timed once. The result is written to RESULT.json
+(vLLM's engine processes also write to standard output, so it is not the place for it).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import time
 from pathlib import Path
 
 if __name__ == "__main__":
-    model, prompts_path, options_path = sys.argv[1:4]
+    model, prompts_path, options_path, result_path = sys.argv[1:5]
     prompts = json.loads(Path(prompts_path).read_text())
     options = json.loads(Path(options_path).read_text())
     os.environ["VLLM_CPU_KVCACHE_SPACE"] = str(options.pop("kv_cache_gib", 1))
@@ -44,4 +45,5 @@ if __name__ == "__main__":
     outputs = llm.generate(rendered, params, use_tqdm=False)
     seconds = time.perf_counter() - started
     tokens = sum(len(output.outputs[0].token_ids) for output in outputs)
-    print(json.dumps({"seconds": seconds, "tokens": tokens, "texts": [o.outputs[0].text for o in outputs]}))
+    result = {"seconds": seconds, "tokens": tokens, "texts": [o.outputs[0].text for o in outputs]}
+    Path(result_path).write_text(json.dumps(result))

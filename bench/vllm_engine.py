@@ -62,12 +62,14 @@ def direct(folder: Path, texts: list[str]) -> dict:
                 str(folder),
                 f"{scratch}/p.json",
                 f"{scratch}/o.json",
+                f"{scratch}/result.json",
             ],
             capture_output=True,
             text=True,
-            check=True,
         )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+        if out.returncode != 0:
+            raise SystemExit(f"bench/vllm_direct.py failed (exit {out.returncode}): {out.stderr.strip()[-2000:]}")
+        return json.loads((Path(scratch) / "result.json").read_text())
 
 
 async def through_backend(folder: Path, texts: list[str]) -> dict:
