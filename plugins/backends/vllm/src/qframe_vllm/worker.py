@@ -215,6 +215,12 @@ def _timings(output: Any, generated: int) -> dict[str, Any]:
 
 def _classify(exc: BaseException, model: str) -> WorkerError:
     text = "".join(traceback.format_exception(exc))
+    if any(marker in text for marker in MISSING_KERNEL_MARKERS) and "not implemented for" in text:
+        return WorkerError(
+            "capability",
+            f"{model}: the engine's weight-only int4 kernel does not take this activation dtype; "
+            'set option dtype = "bfloat16" (or "float16")',
+        )
     if any(marker in text for marker in MISSING_KERNEL_MARKERS):
         return WorkerError(
             "capability",
@@ -261,6 +267,7 @@ def probe() -> dict[str, Any]:
     return {
         "distribution": _distribution(),
         "device": _device(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "int4_weight_gemm": not current_platform.is_cpu() or hasattr(torch.ops._C, "cpu_gemm_wna16"),
     }
 
