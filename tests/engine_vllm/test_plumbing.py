@@ -72,7 +72,7 @@ def test_worker_errors_come_back_as_one_line_and_the_worker_stays_up():
         await worker.start()
         try:
             with pytest.raises(BackendError, match="ModuleNotFoundError: No module named 'vllm'"):
-                await worker.ask("open", model="m", options={}, seed=1, max_logprobs=0)
+                await worker.ask("open", model="m", options={}, seed=1)
             with pytest.raises(BackendError, match="unknown op 'bogus'"):
                 await worker.ask("bogus")
         finally:

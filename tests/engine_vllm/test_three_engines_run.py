@@ -1,5 +1,6 @@
 """One ``qframe run`` with SmolLM2's F16 weights on llama.cpp (baseline), transformers and vLLM,
-paired on the same items, with the backend-equivalence section turned on."""
+paired on the same items, with the backend-equivalence section turned on and every engine
+scoring the baseline's tokens in the fidelity stage."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ def test_same_weights_on_three_engines_agree_in_the_report(host, run_experiment,
          "options": {"python": vllm_python, "dtype": "float32", "max_model_len": 1024, "enforce_eager": True}},
     ]  # fmt: skip
     config = {
-        "experiment": {"name": "three-engines", "max_tokens": 16, "warmup": 0},
+        "experiment": {"name": "three-engines", "max_tokens": 16, "warmup": 0, "top_logprobs": 5},
         "variants": [variant | {"quant": "F16"} for variant in variants],
         "tasks": [
             {"name": "arc_challenge", "id": "arc", "limit": 12, "options": {"builtin": True, "mode": "loglikelihood"}},
@@ -39,6 +40,10 @@ def test_same_weights_on_three_engines_agree_in_the_report(host, run_experiment,
         # The same weights choose the same answers on every multiple-choice item; generated texts
         # may part after a near-tie between two tokens, so agreement is over all 15 items.
         assert row["agreement"] >= 12 / 15 and row["agreement_low"] > 0.4
+    for pair in (("F16", "F16-transformers"), ("F16", "F16-vllm")):
+        # every engine scored the baseline's own tokens (teacher-forced fidelity stage)
+        assert pairs[pair]["kl_source"].startswith("fidelity stage, teacher_forced") and pairs[pair]["kl_mean"] < 1e-3
+    assert pairs[("F16-transformers", "F16-vllm")]["kl_note"].startswith("neither is the family baseline")
     variants = session.manifest["variants"]
     assert variants["F16-vllm"]["engine"].startswith("vLLM ") and variants["F16-transformers"]["engine"].startswith(
         "transformers "

@@ -8,6 +8,10 @@ interpreter that has vLLM; ``max_batch`` caps how many calls go to the engine as
 (default 64). Calls that arrive together are submitted as one batch (see :mod:`.batching`), so
 set the concurrency to the block size you want batched (the default concurrency is 64).
 
+``teacher_force`` (the fidelity stage) scores a fixed continuation with the whole vocabulary's
+log-probabilities at every position (``prompt_logprobs=-1``); vLLM builds those in Python, about
+a twentieth of a second per position for a 49k vocabulary on a CPU, so it is the slow call.
+
 Timings are vLLM's own per-request metrics: time to first token from when the request was
 scheduled, decode time from the first to the last token. In a batch they include the time the
 engine spends on the other sequences, as any batched serving does.
@@ -16,14 +20,26 @@ engine spends on the other sequences, as any batched serving does.
 from __future__ import annotations
 
 import asyncio
+import shutil
+import tempfile
+import uuid
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import attrs
 
 from qframe import hf_checkpoint
 from qframe.errors import BackendError, MissingCapabilityError
-from qframe.protocols import BackendSpec, GenerationRequest, GenerationResult, ModelInfo, Requirements
+from qframe.protocols import (
+    BackendSpec,
+    GenerationRequest,
+    GenerationResult,
+    ModelInfo,
+    Requirements,
+    TeacherForcedRequest,
+    TeacherForcedScores,
+)
 
 from .batching import Batcher
 from .process import WorkerProcess, find_python
@@ -44,6 +60,8 @@ class VllmBackend:
         self._worker: WorkerProcess | None = None
         self._generations = Batcher(self._generate_batch, self.max_batch)
         self._scores = Batcher(self._score_batch, self.max_batch)
+        self._forced = Batcher(self._teacher_force_batch, self.max_batch)
+        self._rows_dir: Path | None = None
 
     async def preflight(self, requirements: Requirements) -> None:
         """The model folder is readable and this vLLM can run its quantization: a weight-only int4
@@ -92,7 +110,6 @@ class VllmBackend:
                     model=str(folder),
                     options=self.options,
                     seed=self.spec.seed,
-                    max_logprobs=self.spec.top_logprobs,
                 ),
                 asyncio.to_thread(hf_checkpoint.weight_stats, folder),
                 asyncio.to_thread(hf_checkpoint.files_digest, hf_checkpoint.weight_files(folder)),
@@ -143,16 +160,56 @@ class VllmBackend:
         self._require_worker()
         return await self._scores.submit({"context": context, "continuations": list(continuations)})
 
+    async def teacher_force(self, request: TeacherForcedRequest) -> TeacherForcedScores:
+        """Score a fixed continuation teacher-forced (see :class:`qframe.protocols.TeacherForcedRequest`):
+        the worker writes the whole vocabulary's log-probabilities at each position, cut here by
+        :func:`qframe.fidelity.rows.scores_from_rows` as for the other engines."""
+        from qframe.fidelity.rows import scores_from_rows
+
+        self._require_worker()
+        if self._rows_dir is None:
+            self._rows_dir = Path(tempfile.mkdtemp(prefix="qframe-vllm-rows-"))
+        rows_path = self._rows_dir / f"{uuid.uuid4().hex}.npy"
+        item = {
+            "prompt": request.prompt,
+            "system": request.system,
+            "chat": request.chat,
+            "text": request.text,
+            "tokens": list(request.tokens) if request.tokens is not None else None,
+            "append_end": request.append_end,
+            "rows_path": str(rows_path),
+        }
+        answer = await self._forced.submit(item)
+
+        def cut() -> TeacherForcedScores:
+            import numpy as np
+
+            try:
+                return scores_from_rows(answer["tokens"], np.load(rows_path), request)
+            finally:
+                rows_path.unlink(missing_ok=True)
+
+        try:
+            return await asyncio.to_thread(cut)
+        except ValueError as exc:
+            raise BackendError(f"backend 'vllm': {exc}") from None
+
     async def _generate_batch(self, requests: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         return await self._require_worker().ask("generate", requests=list(requests))
 
     async def _score_batch(self, items: Sequence[dict[str, Any]]) -> list[list[float]]:
         return await self._require_worker().ask("loglikelihood", items=list(items))
 
+    async def _teacher_force_batch(self, items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        return await self._require_worker().ask("teacher_force", items=list(items))
+
     async def close(self) -> None:
         worker, self._worker = self._worker, None
         if worker is not None:
             await worker.stop()
+        if self._rows_dir is not None:
+            shutil.rmtree(self._rows_dir, ignore_errors=True)
+            self._rows_dir = None
 
 
 def _activation_dtype(option: Any, config: dict[str, Any]) -> str:

@@ -5,10 +5,12 @@ and answers JSON-lines requests on stdin with one JSON line each on its protocol
 original stdout; everything else written to stdout (vLLM's and torch's output) is sent to
 stderr. Running as a script (``__main__``) is also what vLLM's spawned engine processes need.
 
-Requests (``op``): ``open`` (model, options, seed, max_logprobs), ``generate`` (a list of
+Requests (``op``): ``open`` (model, options, seed), ``generate`` (a list of
 requests, submitted to vLLM as one batch), ``loglikelihood`` (a list of context/continuations
 items, all continuations of all items scored in one batch through ``prompt_logprobs``),
-``close``. Answers: ``{"ok": true, "result": ...}`` or ``{"ok": false, "kind": ..., "message":
+``teacher_force`` (a list of fixed continuations, each scored in one pass; the full
+log-softmax row of every scored position is written as a ``.npy`` file the request names, so
+qframe cuts top-k lists and tail masses as for its other engines), ``close``. Answers: ``{"ok": true, "result": ...}`` or ``{"ok": false, "kind": ..., "message":
 ...}`` with kind ``capability`` (the engine lacks a kernel this checkpoint needs), ``bad_input``
 or ``error``.
 
@@ -48,7 +50,7 @@ class Worker:
 
     # ---------------------------------------------------------------- open
 
-    def open(self, model: str, options: dict[str, Any], seed: int, max_logprobs: int) -> dict[str, Any]:
+    def open(self, model: str, options: dict[str, Any], seed: int) -> dict[str, Any]:
         if "kv_cache_gib" in options:
             os.environ["VLLM_CPU_KVCACHE_SPACE"] = str(options["kv_cache_gib"])
         os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
@@ -69,10 +71,9 @@ class Worker:
         }
         self.model = model
         try:
-            # Per-request metrics (time to first token, decode time) are kept only with stats on.
-            self.llm = LLM(
-                model=model, seed=seed, max_logprobs=max(20, max_logprobs), disable_log_stats=False, **engine_args
-            )
+            # Per-request metrics (time to first token, decode time) are kept only with stats on;
+            # max_logprobs=-1 lets teacher forcing ask for the whole vocabulary.
+            self.llm = LLM(model=model, seed=seed, max_logprobs=-1, disable_log_stats=False, **engine_args)
         except Exception as exc:  # vLLM raises many types; classify by what the message says
             raise _classify(exc, model) from None
         self.tokenizer = self.llm.get_tokenizer()
@@ -165,10 +166,7 @@ class Worker:
         context_ids = self._encode(context)
         prefix: list[int] = []
         if not context_ids:
-            bos = self.tokenizer.bos_token_id
-            if bos is None:
-                raise WorkerError("bad_input", "an empty context needs a BOS token, and this model has none")
-            prefix = context_ids = [bos]
+            prefix = context_ids = [self._bos()]
         plan = []
         for continuation in continuations:
             joint = prefix + self._encode(context + continuation)
@@ -177,6 +175,88 @@ class Worker:
                 raise WorkerError("bad_input", f"continuation {continuation!r} merges with the first context token")
             plan.append((joint, shared))
         return plan
+
+    # ---------------------------------------------------------------- teacher forcing
+
+    def teacher_force(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Each item's scored token ids; its rows (positions x vocabulary, float32 natural-log
+        probabilities, row ``i`` the distribution before token ``i``) go to ``item["rows_path"]``.
+
+        The prompt and its tokens are rendered as :meth:`generate` does; the whole vocabulary's
+        log-probabilities come from ``prompt_logprobs=-1``, and with ``append_end`` the
+        distribution after the last token from the one generated position, where the most likely
+        of the model's end tokens is scored.
+        """
+        import numpy as np
+        from vllm import SamplingParams
+        from vllm.inputs import TokensPrompt
+
+        plans = [self._forced_plan(item) for item in items]
+        params = [
+            SamplingParams(
+                max_tokens=1,
+                temperature=0.0,
+                prompt_logprobs=-1,
+                logprobs=-1 if item.get("append_end") else None,
+                detokenize=False,
+                flat_logprobs=True,
+            )
+            for item in items
+        ]
+        prompts = [TokensPrompt(prompt_token_ids=prefix + scored) for prefix, scored in plans]
+        outputs = self._run(lambda: self.llm.generate(prompts, params, use_tqdm=False))
+        vocab = self.llm.llm_engine.model_config.get_vocab_size()
+        results = []
+        for (prefix, scored), output, item in zip(plans, outputs, items, strict=True):
+            positions = range(len(prefix), len(prefix) + len(scored))
+            rows = _dense_rows(output.prompt_logprobs, positions, vocab)
+            if item.get("append_end"):
+                last = _dense_rows(output.outputs[0].logprobs, [0], vocab)
+                scored = scored + [max(self._end_ids(), key=lambda token: last[0, token])]
+                rows = np.concatenate([rows, last])
+            np.save(item["rows_path"], rows)
+            results.append({"tokens": scored})
+        return results
+
+    def _forced_plan(self, item: dict[str, Any]) -> tuple[list[int], list[int]]:
+        """The prompt's token ids and the continuation's: a text continuation's are those of
+        prompt + continuation after the prefix they share with the prompt's own."""
+        chat = item.get("chat", True)
+        text = self._render(item["prompt"], item.get("system"), chat)
+        prompt_ids = list(self.tokenizer(text, add_special_tokens=not chat)["input_ids"])
+        if not prompt_ids:
+            prompt_ids = [self._bos()]
+        if item.get("tokens") is not None:
+            vocab = self.llm.llm_engine.model_config.get_vocab_size()
+            if any(not 0 <= int(token) < vocab for token in item["tokens"]):
+                raise WorkerError("bad_input", f"a token id is outside the vocabulary of {vocab}")
+            return prompt_ids, [int(token) for token in item["tokens"]]
+        joint = list(self.tokenizer(text + item["text"], add_special_tokens=not chat)["input_ids"])
+        shared = _common_prefix_length(prompt_ids, joint)
+        if shared == 0 and joint:
+            raise WorkerError("bad_input", f"continuation {item['text']!r} merges with the first prompt token")
+        return joint[:shared], joint[shared:]
+
+    def _end_ids(self) -> list[int]:
+        """The model's end-of-generation ids: its generation config's, else the tokenizer's EOS."""
+        from transformers import GenerationConfig
+
+        try:
+            eos = GenerationConfig.from_pretrained(self.model).eos_token_id
+        except OSError:  # no generation_config.json
+            eos = None
+        if eos is None:
+            eos = self.tokenizer.eos_token_id
+        ids = [int(token) for token in (eos if isinstance(eos, list) else [eos]) if token is not None]
+        if not ids:
+            raise WorkerError("bad_input", f"{self.model}: the model names no end-of-generation token")
+        return ids
+
+    def _bos(self) -> int:
+        bos = self.tokenizer.bos_token_id
+        if bos is None:
+            raise WorkerError("bad_input", "an empty context needs a BOS token, and this model has none")
+        return bos
 
     def _encode(self, text: str) -> list[int]:
         return list(self.tokenizer(text, add_special_tokens=True)["input_ids"])
@@ -195,6 +275,18 @@ def _top_entries(position: dict[int, Any], k: int) -> dict[str, float]:
     for logprob in sorted(position.values(), key=lambda entry: entry.rank)[:k]:
         entries.setdefault(logprob.decoded_token or "", float(logprob.logprob))
     return entries
+
+
+def _dense_rows(logprobs: Any, positions: Any, vocab: int) -> Any:
+    """Rows (positions x vocabulary, float32) from vLLM's flat whole-vocabulary log-probabilities."""
+    import numpy as np
+
+    positions = list(positions)
+    rows = np.full((len(positions), vocab), -np.inf, dtype=np.float32)
+    for row, position in enumerate(positions):
+        start, end = logprobs.start_indices[position], logprobs.end_indices[position]
+        rows[row, logprobs.token_ids[start:end]] = logprobs.logprobs[start:end]
+    return rows
 
 
 def _timings(output: Any, generated: int) -> dict[str, Any]:
@@ -286,7 +378,7 @@ def serve(requests: Any, replies: Any) -> None:
                 return
             if op == "probe":
                 result = probe()
-            elif op in {"open", "generate", "loglikelihood"}:
+            elif op in {"open", "generate", "loglikelihood", "teacher_force"}:
                 result = getattr(worker, op)(**message)
             else:
                 raise WorkerError("error", f"unknown op {op!r}")
