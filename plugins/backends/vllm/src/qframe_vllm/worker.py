@@ -178,20 +178,39 @@ class Worker:
 
     # ---------------------------------------------------------------- teacher forcing
 
-    def teacher_force(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def teacher_force(self, items: list[dict[str, Any]], entries_per_call: int) -> list[dict[str, Any]]:
         """Each item's scored token ids; its rows (positions x vocabulary, float32 natural-log
         probabilities, row ``i`` the distribution before token ``i``) go to ``item["rows_path"]``.
 
         The prompt and its tokens are rendered as :meth:`generate` does; the whole vocabulary's
         log-probabilities come from ``prompt_logprobs=-1``, and with ``append_end`` the
         distribution after the last token from the one generated position, where the most likely
-        of the model's end tokens is scored.
+        of the model's end tokens is scored. vLLM returns those for every prompt position as
+        Python objects (about 100 bytes an entry), so items go to the engine in groups of at
+        most ``entries_per_call`` entries (positions x vocabulary; one item alone when it is
+        larger). Every item is tokenized and checked before the engine runs.
         """
+        vocab = self.llm.llm_engine.model_config.get_vocab_size()
+        plans = [(item, self._forced_plan(item)) for item in items]
+        group: list[tuple[dict[str, Any], tuple[list[int], list[int]]]] = []
+        entries = 0
+        for item, plan in plans:
+            size = (len(plan[0]) + len(plan[1]) + 1) * vocab
+            if group and entries + size > entries_per_call:
+                self._force_group(group, vocab)
+                group, entries = [], 0
+            group.append((item, plan))
+            entries += size
+        if group:
+            self._force_group(group, vocab)
+        return [{"tokens": item["scored"]} for item in items]
+
+    def _force_group(self, group: list[tuple[dict[str, Any], tuple[list[int], list[int]]]], vocab: int) -> None:
+        """One engine call for a group of (item, plan): writes each item's rows and sets its ``scored`` ids."""
         import numpy as np
         from vllm import SamplingParams
         from vllm.inputs import TokensPrompt
 
-        plans = [self._forced_plan(item) for item in items]
         params = [
             SamplingParams(
                 max_tokens=1,
@@ -201,22 +220,18 @@ class Worker:
                 detokenize=False,
                 flat_logprobs=True,
             )
-            for item in items
+            for item, _ in group
         ]
-        prompts = [TokensPrompt(prompt_token_ids=prefix + scored) for prefix, scored in plans]
+        prompts = [TokensPrompt(prompt_token_ids=prefix + scored) for _, (prefix, scored) in group]
         outputs = self._run(lambda: self.llm.generate(prompts, params, use_tqdm=False))
-        vocab = self.llm.llm_engine.model_config.get_vocab_size()
-        results = []
-        for (prefix, scored), output, item in zip(plans, outputs, items, strict=True):
-            positions = range(len(prefix), len(prefix) + len(scored))
-            rows = _dense_rows(output.prompt_logprobs, positions, vocab)
+        for (item, (prefix, scored)), output in zip(group, outputs, strict=True):
+            rows = _dense_rows(output.prompt_logprobs, range(len(prefix), len(prefix) + len(scored)), vocab)
             if item.get("append_end"):
                 last = _dense_rows(output.outputs[0].logprobs, [0], vocab)
                 scored = scored + [max(self._end_ids(), key=lambda token: last[0, token])]
                 rows = np.concatenate([rows, last])
             np.save(item["rows_path"], rows)
-            results.append({"tokens": scored})
-        return results
+            item["scored"] = scored
 
     def _forced_plan(self, item: dict[str, Any]) -> tuple[list[int], list[int]]:
         """The prompt's token ids and the continuation's: a text continuation's are those of
