@@ -24,6 +24,7 @@ def test_same_weights_on_three_engines_agree_in_the_report(host, run_experiment,
             {"name": "arc_challenge", "id": "arc", "limit": 12, "options": {"builtin": True, "mode": "loglikelihood"}},
             {"name": "qa", "limit": 3},
         ],
+        "metrics": ["accuracy_rescored"],  # the equivalence section's benchmark metric, nothing slower
         "defaults": {"metrics": False},
         "reports": ["markdown"],
         "analysis": {"equivalence": ["F16", "F16-transformers", "F16-vllm"]},
@@ -40,6 +41,10 @@ def test_same_weights_on_three_engines_agree_in_the_report(host, run_experiment,
         # The same weights choose the same answers on every multiple-choice item; generated texts
         # may part after a near-tie between two tokens, so agreement is over all 15 items.
         assert row["agreement"] >= 12 / 15 and row["agreement_low"] > 0.4
+        # same multiple-choice answers: no accuracy difference, but 12 items cannot show
+        # equivalence within the 1 pp margin, so it is not declared
+        assert row["accuracy_delta"] == 0 and row["accuracy_ci_low"] < 0 < row["accuracy_ci_high"]
+        assert row["accuracy_equivalent"] is False
     for pair in (("F16", "F16-transformers"), ("F16", "F16-vllm")):
         # every engine scored the baseline's own tokens (teacher-forced fidelity stage)
         assert pairs[pair]["kl_source"].startswith("fidelity stage, teacher_forced") and pairs[pair]["kl_mean"] < 1e-3
