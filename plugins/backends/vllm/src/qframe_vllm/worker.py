@@ -10,9 +10,9 @@ requests, submitted to vLLM as one batch), ``loglikelihood`` (a list of context/
 items, all continuations of all items scored in one batch through ``prompt_logprobs``),
 ``teacher_force`` (a list of fixed continuations, each scored in one pass; the full
 log-softmax row of every scored position is written as a ``.npy`` file the request names, so
-qframe cuts top-k lists and tail masses as for its other engines), ``close``. Answers: ``{"ok": true, "result": ...}`` or ``{"ok": false, "kind": ..., "message":
-...}`` with kind ``capability`` (the engine lacks a kernel this checkpoint needs), ``bad_input``
-or ``error``.
+qframe cuts top-k lists and tail masses as for its other engines), ``close``. Answers:
+``{"ok": true, "result": ...}`` or ``{"ok": false, "kind": ..., "message": ...}`` with kind
+``capability`` (the engine lacks a kernel this checkpoint needs), ``bad_input`` or ``error``.
 
 Continuation tokens follow the rule of qframe's other engines: the tokens of
 ``context + continuation`` after the longest prefix shared with the context's own tokens, so
@@ -98,9 +98,8 @@ class Worker:
 
         prompts, params = [], []
         for request in requests:
-            text = self._render(request["prompt"], request.get("system"), request.get("chat", True))
-            ids = self.tokenizer(text, add_special_tokens=not request.get("chat", True))["input_ids"]
-            prompts.append(TokensPrompt(prompt_token_ids=list(ids)))
+            _, ids = self._prompt_ids(request)
+            prompts.append(TokensPrompt(prompt_token_ids=ids))
             temperature = float(request["temperature"])
             sampling = SAMPLING_OPTIONS if temperature > 0 else {"repetition_penalty": 1.0}
             params.append(
@@ -115,6 +114,13 @@ class Worker:
             )
         outputs = self._run(lambda: self.llm.generate(prompts, params, use_tqdm=False))
         return [self._generation(output, request) for output, request in zip(outputs, requests, strict=True)]
+
+    def _prompt_ids(self, request: dict[str, Any]) -> tuple[str, list[int]]:
+        """A request's prompt rendered (chat template, or system and prompt as plain text) and its
+        token ids; plain text gets the tokenizer's own special tokens (BOS), a chat template has them."""
+        chat = request.get("chat", True)
+        text = self._render(request["prompt"], request.get("system"), chat)
+        return text, list(self.tokenizer(text, add_special_tokens=not chat)["input_ids"])
 
     def _render(self, prompt: str, system: str | None, chat: bool) -> str:
         if not chat:
@@ -193,21 +199,24 @@ class Worker:
         """
         vocab = self.llm.llm_engine.model_config.get_vocab_size()
         plans = [(item, self._forced_plan(item)) for item in items]
+        scored: list[list[int]] = []
         group: list[tuple[dict[str, Any], tuple[list[int], list[int]]]] = []
         entries = 0
         for item, plan in plans:
             size = (len(plan[0]) + len(plan[1]) + 1) * vocab
             if group and entries + size > entries_per_call:
-                self._force_group(group, vocab)
+                scored += self._force_group(group, vocab)
                 group, entries = [], 0
             group.append((item, plan))
             entries += size
         if group:
-            self._force_group(group, vocab)
-        return [{"tokens": item["scored"]} for item in items]
+            scored += self._force_group(group, vocab)
+        return [{"tokens": tokens} for tokens in scored]
 
-    def _force_group(self, group: list[tuple[dict[str, Any], tuple[list[int], list[int]]]], vocab: int) -> None:
-        """One engine call for a group of (item, plan): writes each item's rows and sets its ``scored`` ids."""
+    def _force_group(
+        self, group: list[tuple[dict[str, Any], tuple[list[int], list[int]]]], vocab: int
+    ) -> list[list[int]]:
+        """One engine call for a group of (item, plan): writes each item's rows, returns its scored ids."""
         import numpy as np
         from vllm import SamplingParams
         from vllm.inputs import TokensPrompt
@@ -225,6 +234,7 @@ class Worker:
         ]
         prompts = [TokensPrompt(prompt_token_ids=prefix + scored) for _, (prefix, scored) in group]
         outputs = self._run(lambda: self.llm.generate(prompts, params, use_tqdm=False))
+        answers = []
         for (item, (prefix, scored)), output in zip(group, outputs, strict=True):
             rows = _dense_rows(output.prompt_logprobs, range(len(prefix), len(prefix) + len(scored)), vocab)
             if item.get("append_end"):
@@ -232,14 +242,13 @@ class Worker:
                 scored = scored + [max(self._end_ids(), key=lambda token: last[0, token])]
                 rows = np.concatenate([rows, last])
             np.save(item["rows_path"], rows)
-            item["scored"] = scored
+            answers.append(scored)
+        return answers
 
     def _forced_plan(self, item: dict[str, Any]) -> tuple[list[int], list[int]]:
         """The prompt's token ids and the continuation's: a text continuation's are those of
         prompt + continuation after the prefix they share with the prompt's own."""
-        chat = item.get("chat", True)
-        text = self._render(item["prompt"], item.get("system"), chat)
-        prompt_ids = list(self.tokenizer(text, add_special_tokens=not chat)["input_ids"])
+        text, prompt_ids = self._prompt_ids(item)
         if not prompt_ids:
             prompt_ids = [self._bos()]
         if item.get("tokens") is not None:
@@ -247,7 +256,7 @@ class Worker:
             if any(not 0 <= int(token) < vocab for token in item["tokens"]):
                 raise WorkerError("bad_input", f"a token id is outside the vocabulary of {vocab}")
             return prompt_ids, [int(token) for token in item["tokens"]]
-        joint = list(self.tokenizer(text + item["text"], add_special_tokens=not chat)["input_ids"])
+        joint = list(self.tokenizer(text + item["text"], add_special_tokens=not item.get("chat", True))["input_ids"])
         shared = _common_prefix_length(prompt_ids, joint)
         if shared == 0 and joint:
             raise WorkerError("bad_input", f"continuation {item['text']!r} merges with the first prompt token")
@@ -326,13 +335,13 @@ def _timings(output: Any, generated: int) -> dict[str, Any]:
 
 def _classify(exc: BaseException, model: str) -> WorkerError:
     text = "".join(traceback.format_exception(exc))
-    if any(marker in text for marker in MISSING_KERNEL_MARKERS) and "not implemented for" in text:
-        return WorkerError(
-            "capability",
-            f"{model}: the engine's weight-only int4 kernel does not take this activation dtype; "
-            'set option dtype = "bfloat16" (or "float16")',
-        )
     if any(marker in text for marker in MISSING_KERNEL_MARKERS):
+        if "not implemented for" in text:  # the kernel exists, not for this activation dtype
+            return WorkerError(
+                "capability",
+                f"{model}: the engine's weight-only int4 kernel does not take this activation dtype; "
+                'set option dtype = "bfloat16" (or "float16")',
+            )
         return WorkerError(
             "capability",
             f"{model}: this vLLM build has no kernel for the checkpoint's weight-only int4 layers "
