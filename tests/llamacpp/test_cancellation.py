@@ -1,9 +1,11 @@
-"""Stopping while llama.cpp works: a cancelled call stops at its next token; SIGTERM exits 143 fast."""
+"""Stopping while llama.cpp works: a cancelled call stops at its next token in the worker, close is
+bounded, SIGTERM exits 143 fast."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -30,40 +32,52 @@ def test_a_set_abort_event_stops_a_generation_and_the_next_one_runs(tiny_model, 
     assert after.completion_tokens > 0 and after.text == plain.text
 
 
+def _long_generation_backend() -> tuple[LlamaCppBackend, GenerationRequest]:
+    backend = LlamaCppBackend(BackendSpec("llamacpp", str(smollm2_source()), "Q4_1", options={"n_threads": 2}))
+    request = GenerationRequest(prompt="Once upon a time", max_tokens=900, temperature=0.0, seed=1, chat=False)
+    return backend, request  # a call of 900 tokens takes well over 10 s on these machines
+
+
 @pytest.mark.slow
-def test_cancelling_a_generation_stops_the_native_call_early_and_close_is_bounded(monkeypatch):
-    finished = []
-    original = LlamaEngine.generate
-
-    def recording(self, *args, **kwargs):
-        try:
-            finished.append(original(self, *args, **kwargs))
-        except GenerationAborted as exc:
-            finished.append(exc)
-            raise
-        return finished[-1]
-
-    monkeypatch.setattr(LlamaEngine, "generate", recording)
-
+def test_cancelling_a_generation_stops_it_in_the_worker_at_its_next_token():
     async def scenario() -> float:
-        backend = LlamaCppBackend(BackendSpec("llamacpp", str(smollm2_source()), "Q4_1", options={"n_threads": 2}))
+        backend, request = _long_generation_backend()
         await backend.open()
-        request = GenerationRequest(prompt="Once upon a time", max_tokens=900, temperature=0.0, seed=1, chat=False)
+        try:
+            long_call = asyncio.ensure_future(backend.generate(request))
+            await asyncio.sleep(1.0)
+            assert not long_call.done()
+            long_call.cancel()
+            await asyncio.gather(long_call, return_exceptions=True)
+            started = time.perf_counter()
+            scores = await backend.loglikelihood("Once upon", [" a time"])  # queued behind the aborted call
+            return time.perf_counter() - started, scores
+        finally:
+            await backend.close()
+
+    waited, scores = asyncio.run(scenario())
+    assert waited < 2.0 and len(scores) == 1  # the worker stopped the generation, it did not finish it
+
+
+@pytest.mark.slow
+def test_close_during_a_call_is_bounded_and_ends_the_worker():
+    async def scenario() -> tuple[float, int]:
+        backend, request = _long_generation_backend()
+        await backend.open()
+        worker = backend._engine.pid
         long_call = asyncio.ensure_future(backend.generate(request))
-        await asyncio.sleep(1.0)  # a call of 900 tokens takes well over 10 s on this machine
-        assert not long_call.done()
-        long_call.cancel()
-        await asyncio.gather(long_call, return_exceptions=True)
+        await asyncio.sleep(1.0)
         started = time.perf_counter()
         await backend.close()
         closing = time.perf_counter() - started
-        await _on_llama_thread(lambda: None)  # runs once the in-flight generation has returned
-        return closing
+        await asyncio.gather(long_call, return_exceptions=True)
+        await _on_llama_thread(lambda: None)  # the queued close has reaped the worker
+        return closing, worker
 
-    closing = asyncio.run(scenario())
+    closing, worker = asyncio.run(scenario())
     assert closing <= CLOSE_WAIT_S + 0.5
-    [aborted] = finished
-    assert isinstance(aborted, GenerationAborted)
+    with pytest.raises(ProcessLookupError):
+        os.kill(worker, 0)
 
 
 @pytest.mark.slow

@@ -5,7 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
-MODULES = ("atomic", "dequantize", "engine", "gguf_info", "ladder", "quantize", "teacher_forcing", "tiny_model")
+MODULES = (
+    "atomic", "build_flags", "dequantize", "engine", "engine_process", "engine_worker", "gguf_info", "ladder",
+    "quantize", "self_test", "teacher_forcing", "tiny_model",
+)
 
 
 def test_modules_import_no_heavy_library() -> None:

@@ -50,6 +50,14 @@ class BackendError(QframeError):
     """A backend call failed permanently; retrying will not help."""
 
 
+class EngineCrashedError(BackendError):
+    """A native engine's process died (a fault, an abort, an out-of-memory kill).
+
+    The variant's remaining items are stored with this error and the other variants go on;
+    ``qframe resume`` runs them again in a fresh engine.
+    """
+
+
 class TransientBackendError(BackendError):
     """A backend call failed in a way that may succeed when retried (server error, overload)."""
 

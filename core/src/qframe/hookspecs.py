@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from qframe.protocols import (
         BackendFactory,
+        CheckFactory,
         ClassifierFactory,
         ExecutorFactory,
         JudgeFactory,
@@ -125,6 +126,17 @@ def qframe_register_executors(register: Callable[[str, ExecutorFactory, str], No
 
 
 @hookspec
+def qframe_register_checks(register: Callable[[str, CheckFactory, str], None]) -> None:
+    """Register engine checks for ``qframe doctor`` (and the end of ``scripts/setup.sh``).
+
+    Called once at plugin load. A check is called with no arguments when ``qframe doctor`` runs
+    and returns a :class:`qframe.protocols.CheckReport`: the engine's build and versions, and a
+    one-line failure (with its fix) for each thing that does not work on this machine. Run
+    anything that can crash (native code) in a child process.
+    """
+
+
+@hookspec
 def qframe_register_commands(cli: click.Group) -> None:
     """Add sub-commands to the ``qframe`` command line (``cli.command()`` or ``cli.add_command``).
 
@@ -152,6 +164,7 @@ REGISTRATION_HOOKS: dict[str, str] = {
     "reporters": "qframe_register_reporters",
     "stores": "qframe_register_stores",
     "executors": "qframe_register_executors",
+    "checks": "qframe_register_checks",
 }
 """Kind of registered object -> the hook that registers it."""
 

@@ -403,3 +403,21 @@ class Executor(Protocol):
 
 
 ExecutorFactory = Callable[["ExecutorSection"], Executor]
+
+
+@attrs.frozen
+class CheckReport:
+    """What one ``qframe doctor`` check found about an engine on this machine.
+
+    ``facts`` are printed as ``key: value`` lines (build options, versions, CPU features);
+    each of ``failures`` is one line that names what fails and how to fix it. A check that
+    finds its engine absent returns ``installed=False`` and no failures.
+    """
+
+    facts: Mapping[str, str]
+    failures: tuple[str, ...] = ()
+    installed: bool = True
+
+
+CheckFactory = Callable[[], CheckReport]
+"""A ``qframe doctor`` check: runs the engine's own checks (native calls in child processes)."""

@@ -4,8 +4,10 @@ The lock is the file ``.qframe.lock`` in the run directory, held with ``flock`` 
 the writer runs and holding its owner (pid, host, command, start time) as JSON, so that a
 refused writer can say who holds the run. The kernel drops an ``flock`` when its process dies,
 however it dies, so a lock file left behind by a killed process is stale and is taken over
-silently. ``flock`` cannot see processes on other hosts, so a lock file naming another host is
-never taken over: the message names the file to delete once that process is known to be gone.
+silently (:attr:`RunLock.stale_owner` then holds the dead writer's record). ``flock`` cannot see
+processes on other hosts, so a lock file naming another host is never taken over: the message
+names the file to delete once that process is known to be gone. :func:`writer_state` tells,
+without taking the lock, whether a run has a live writer, a dead one, or none.
 
 Written by hand: ``filelock`` and similar packages lock the file but do not record or report
 the owner, and do not refuse a lock recorded by another host.
@@ -38,7 +40,8 @@ def _owner_record(command: str) -> dict[str, Any]:
     }
 
 
-def _describe(owner: dict[str, Any]) -> str:
+def describe_owner(owner: dict[str, Any]) -> str:
+    """The owner record of a lock as words: the command, pid, host and start."""
     command = f"'qframe {owner['command']}'" if owner.get("command") else "a qframe process"
     return f"{command} (pid {owner.get('pid', '?')} on {owner.get('host', '?')}, since {owner.get('since', '?')})"
 
@@ -61,6 +64,7 @@ class RunLock:
     def __init__(self, run_dir: Path, command: str) -> None:
         self.path = Path(run_dir) / LOCK_FILE
         self.command = command
+        self.stale_owner: dict[str, Any] | None = None
         self._descriptor: int | None = None
 
     def acquire(self) -> None:
@@ -76,7 +80,7 @@ class RunLock:
                 owner = _read_owner(descriptor)
                 os.close(descriptor)
                 raise RunLockedError(
-                    f"{self.path.parent}: run is being written by {_describe(owner)}; "
+                    f"{self.path.parent}: run is being written by {describe_owner(owner)}; "
                     "wait for it to finish or stop it first"
                 ) from None
             if self._same_file(descriptor):
@@ -86,9 +90,10 @@ class RunLock:
         if previous and previous.get("host") not in (None, socket.gethostname()):
             os.close(descriptor)
             raise RunLockedError(
-                f"{self.path.parent}: run is locked by {_describe(previous)}; if that process is gone, "
+                f"{self.path.parent}: run is locked by {describe_owner(previous)}; if that process is gone, "
                 f"delete {self.path}"
             )
+        self.stale_owner = previous or None
         os.ftruncate(descriptor, 0)
         os.lseek(descriptor, 0, os.SEEK_SET)
         os.write(descriptor, json.dumps(_owner_record(self.command)).encode())
@@ -113,6 +118,36 @@ class RunLock:
             return False
         opened = os.fstat(descriptor)
         return (current.st_dev, current.st_ino) == (opened.st_dev, opened.st_ino)
+
+
+WRITER_LIVE, WRITER_DEAD, WRITER_ELSEWHERE, NO_WRITER = "live", "dead", "elsewhere", "none"
+
+
+def writer_state(run_dir: Path) -> tuple[str, dict[str, Any]]:
+    """Who writes ``run_dir`` now, and the owner record of its lock file (empty without one).
+
+    ``live``: a process holds the lock; ``dead``: a lock file is left by a writer on this host
+    that died (killed, crashed) before releasing it; ``elsewhere``: a lock file names another
+    host, whose processes this one cannot see; ``none``: no lock file (no writer, or one that
+    finished). Only a shared lock is tried, and dropped at once.
+    """
+    path = Path(run_dir) / LOCK_FILE
+    try:
+        descriptor = os.open(path, os.O_RDONLY)
+    except OSError:
+        return NO_WRITER, {}
+    try:
+        owner = _read_owner(descriptor)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return WRITER_LIVE, owner
+        fcntl.flock(descriptor, fcntl.LOCK_UN)
+        if owner.get("host") not in (None, socket.gethostname()):
+            return WRITER_ELSEWHERE, owner
+        return WRITER_DEAD, owner
+    finally:
+        os.close(descriptor)
 
 
 @contextmanager

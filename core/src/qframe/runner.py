@@ -4,6 +4,9 @@
   one model at a time) and get ``warmup`` untimed calls after opening.
 - Per-backend concurrency limits calls in flight (config ``[concurrency]``, else the backend's
   ``default_concurrency``).
+- A backend whose native engine crashed (:class:`qframe.errors.EngineCrashedError`), while
+  opening or on any call, fails each of its variant's remaining items with the crash; the other
+  variants run on.
 - Transient failures (timeouts, server errors, unparseable replies) are retried with exponential
   backoff and jitter, ``retry.attempts`` times in all; an item that still fails is stored with
   its error, never dropped.
@@ -24,7 +27,7 @@ from typing import Any
 import attrs
 
 from qframe.config import Experiment, RetrySection, VariantSection
-from qframe.errors import BackendError, QframeError, TransientBackendError
+from qframe.errors import BackendError, EngineCrashedError, QframeError, TransientBackendError
 from qframe.plan import Unit, WorkItem, build_request
 from qframe.progress import RunProgress
 from qframe.protocols import Backend, GenerationResult, ModelInfo, RunStore
@@ -96,13 +99,23 @@ class GenerationStage:
     async def run(self, units: Sequence[Unit]) -> StageResult:
         last_unit = {unit.variant.id: index for index, unit in enumerate(units)}
         open_backends: dict[str, Backend] = {}
+        crashed: dict[str, str] = {}
         try:
             for index, unit in enumerate(units):
                 variant = unit.variant
                 backend = open_backends.get(variant.id)
-                if backend is None:
-                    backend = await self._open(variant, unit.items[0])
-                    open_backends[variant.id] = backend
+                if backend is None and variant.id not in crashed:
+                    try:
+                        backend = await self._open(variant, unit.items[0])
+                    except EngineCrashedError as exc:
+                        crashed[variant.id] = _describe(exc, self.experiment.experiment.timeout_s)
+                    else:
+                        open_backends[variant.id] = backend
+                if variant.id in crashed:
+                    seed = self.experiment.experiment.seed
+                    for item in unit.items:
+                        self._record(base_row(item, seed) | {"error": crashed[variant.id], "attempts": 1})
+                    continue
                 self.progress.describe(f"{variant.id}")
                 await gather_or_cancel([self._execute(item, backend) for item in unit.items])
                 if last_unit[variant.id] == index:

@@ -248,9 +248,21 @@ def analyse(session: Session) -> dict[str, Any]:
     ]
     classifiers = [session.host.get("classifiers", ref.name).factory(ref.options) for ref in refs]
     data = RunData.from_store(session.store, session.manifest)
+    note_quarantined_parts(session)
     summaries = judge_summaries(session, data.verdicts)
     analysis = analyse_run(data, session.experiment.analysis, classifiers, summaries, session.experiment.experiment.seed)
     return analysis | {"manifest": session.manifest}
+
+
+def note_quarantined_parts(session: Session) -> None:
+    """Record parts the store moved aside as unreadable (their items count as missing): the run
+    is then incomplete until ``resume`` runs them again."""
+    moved = [str(Path(path).relative_to(session.path)) for path in getattr(session.store, "quarantined", [])]
+    if moved:
+        session.store.quarantined.clear()
+        recorded = session.manifest.setdefault("quarantined", [])
+        recorded.extend(path for path in moved if path not in recorded)
+        session.manifest["status"] = "incomplete"
 
 
 def judge_summaries(session: Session, verdicts: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:

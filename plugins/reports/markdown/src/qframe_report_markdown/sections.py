@@ -126,6 +126,26 @@ def generation(analysis: Analysis) -> str:
     return "## Generation and task metrics\n\n" + render(rows if keys else [], columns)
 
 
+def failures(analysis: Analysis) -> str:
+    """Variants with failed items (an engine crash, a failing server) and the cause: shown first."""
+    rows = analysis.get("failures", [])
+    manifest = analysis.get("manifest", {})
+    moved = manifest.get("quarantined", [])
+    if not rows and not moved:
+        return ""
+    parts = ""
+    if moved:
+        after = "their items were run again" if manifest.get("status") == "complete" else "their items count as missing"
+        parts = f"{len(moved)} damaged Parquet parts were moved aside ({', '.join(moved)}): {after}.\n\n"
+    if not rows:
+        return "## Failed items\n\n" + parts
+    columns = [("Variant", text("variant")), ("Failed items", lambda r: f"{r['failed']} of {r['items']}"),
+               ("Cause", text("error"))]
+    return ("## Failed items\n\n**This run is incomplete**: the variants below have items without a result, and "
+            "their cells rest on the items that succeeded (or on none). `qframe resume` on this run's folder runs "
+            "them again.\n\n" + parts + render(rows, columns))
+
+
 def output_health(analysis: Analysis) -> str:
     """Empty answers and answers cut at max_tokens, per variant and generation task."""
     rows = analysis.get("output_health", [])
@@ -381,5 +401,5 @@ def _ran_on(row: dict) -> str:
     return f"{placement['hardware']} ({str(node)[:12]})" if placement.get("hardware") else MISSING
 
 
-SECTIONS = (decision_matrix, recommendations, equivalence, benchmarks, generation, output_health, safety, judges, fidelity, performance,
+SECTIONS = (failures, decision_matrix, recommendations, equivalence, benchmarks, generation, output_health, safety, judges, fidelity, performance,
             diminishing_returns, statistics, power, thresholds, provenance)

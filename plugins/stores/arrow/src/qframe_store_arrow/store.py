@@ -7,6 +7,11 @@ permission) removes its temporary file and raises :class:`StoreWriteError`; the 
 rows. Part numbers are zero-padded to 12 digits and sorted as numbers, so order never depends on
 how names sort as text. Reading concatenates the parts in write order and keeps, for every key,
 the row written last (a retried item replaces its error).
+
+A part that cannot be read (truncated by an interrupted copy, zero bytes, corrupt) is moved into
+``quarantine/`` inside its table's folder and named in one line on stderr; its rows then count
+as missing, so ``qframe resume`` runs their items again. :attr:`ArrowRunStore.quarantined` lists
+the parts moved aside by this store object.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import errno
 import json
 import os
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,6 +36,7 @@ from qframe.records import TABLE_KEYS, TABLES, schema
 MANIFEST = "manifest.json"
 _PART = re.compile(r"^part-(\d{6,})\.parquet$")
 PART_DIGITS = 12
+QUARANTINE = "quarantine"
 
 
 class ArrowRunStore:
@@ -44,6 +51,7 @@ class ArrowRunStore:
         except OSError as exc:
             raise RunStateError(f"{self.path}: cannot create run directory: {exc.strerror}") from None
         self._next_part = {table: self._last_part(table) + 1 for table in TABLES}
+        self.quarantined: list[Path] = []
 
     # -- manifest -----------------------------------------------------------------------------
 
@@ -87,8 +95,37 @@ class ArrowRunStore:
         parts = self._parts(table)
         if not parts:
             return schema(table).empty_table()
-        data = ds.dataset([str(part) for part in parts], format="parquet", schema=schema(table)).to_table()
+        try:
+            data = ds.dataset([str(part) for part in parts], format="parquet", schema=schema(table)).to_table()
+        except (pa.ArrowException, OSError):
+            data = pa.concat_tables(self._readable_parts(table, parts))
         return _latest_per_key(data, TABLE_KEYS[table])
+
+    def _readable_parts(self, table: str, parts: Sequence[Path]) -> list[pa.Table]:
+        """Each part read on its own; one that cannot be read is quarantined (module docstring)."""
+        tables = [schema(table).empty_table()]
+        for part in parts:
+            try:
+                tables.append(ds.dataset(str(part), format="parquet", schema=schema(table)).to_table())
+            except (pa.ArrowException, OSError) as exc:
+                moved = self._quarantine(part)
+                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                print(
+                    f"qframe: warning: {table}/{part.name} cannot be read ({reason}); moved to "
+                    f"{moved.relative_to(self.path)}, its rows count as missing (qframe resume runs them again)",
+                    file=sys.stderr,
+                )
+        return tables
+
+    def _quarantine(self, part: Path) -> Path:
+        folder = part.parent / QUARANTINE
+        folder.mkdir(exist_ok=True)
+        target, copy = folder / part.name, 1
+        while target.exists():
+            target, copy = folder / f"{part.stem}.{copy}{part.suffix}", copy + 1
+        os.replace(part, target)
+        self.quarantined.append(target)
+        return target
 
     def _parts(self, table: str) -> list[Path]:
         if table not in TABLES:
