@@ -75,3 +75,9 @@ def alternate(rounds: int, runs: Sequence[tuple[Callable[..., Any], tuple]]) -> 
 
 def middle(values: Sequence[float]) -> float:
     return median(values)
+
+
+def round_ratio(numerator: Sequence[float], denominator: Sequence[float]) -> float:
+    """Median of the per-round ratios: each round's two runs follow each other, so the ratio of a
+    round cancels the machine's drift between rounds (shared cloud CPUs vary by 20% and more)."""
+    return median(n / d for n, d in zip(numerator, denominator, strict=True))

@@ -117,7 +117,7 @@ def test_repetitions_that_disagree_become_a_fraction_per_item():
     scores += [{"variant": "Q4", "task": "mc", "sample_id": f"s{i:03d}", "repetition": r, "metric": "accuracy_rescored",
                 "value": float(r % 2 == 0 or i % 2 == 0)} for i in range(10) for r in range(2)]
     (row,) = compare_to_baselines(RunData(variants("F16", "Q4"), [], scores), SETTINGS)
-    assert row["n"] == 10 and row["kind"] == "continuous" and row["variant_mean"] == pytest.approx(0.75)
+    assert row["n"] == 10 and row["kind"] == "bounded" and row["variant_mean"] == pytest.approx(0.75)
 
 
 def test_each_repetition_gets_a_distinct_recorded_seed_shared_by_every_variant(host, run_experiment):

@@ -36,7 +36,7 @@ def score_rows(variant: str, task: str, metric: str, values: list[float]) -> lis
 
 def generation_rows(variant: str, n: int, tps: float) -> list[dict]:
     return [{"variant": variant, "task": "mc", "sample_id": f"s{i:03d}", "repetition": 0, "error": None,
-             "completion_tokens": 10, "eval_ms": 10_000 / tps, "ttft_ms": 20.0 + i, "wall_ms": 10_000 / tps * 1.25,
+             "completion_tokens": 10, "eval_tokens": 10, "eval_ms": 10_000 / tps, "ttft_ms": 20.0 + i, "wall_ms": 10_000 / tps * 1.25,
              "group": f"subject{i % 4}"} for i in range(n)]
 
 

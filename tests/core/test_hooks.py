@@ -111,6 +111,12 @@ class HookPlugin:
         def hello():
             click.echo("hello from a plugin command")
 
+    @hookimpl
+    def qframe_register_checks(self, register):
+        from qframe.protocols import CheckReport
+
+        register("hook-engine", lambda: CheckReport({"build": "hook 1.0"}, ("hook-engine: kernels missing; rebuild",)))
+
     @hookimpl(tryfirst=True)
     def qframe_demo_experiment(self, work_dir):
         return CONFIG | {"experiment": CONFIG["experiment"] | {"name": "hook-demo", "output_dir": str(work_dir)}}
@@ -165,6 +171,24 @@ def test_plugin_command_and_demo_hook(cli, monkeypatch, tmp_path):
     code, out, err = cli("run", "--no-progress", "--run-id", "demo")
     assert code == 0, err
     assert (tmp_path / "demo" / "demo" / "cells.json").exists()
+
+
+def test_a_registered_check_is_run_by_doctor_and_its_failure_exits_1(cli, monkeypatch):
+    import qframe.plugins as plugins
+
+    original = plugins.PluginHost.load_entry_points
+
+    def with_hooks(self, entry_points=None, disabled=None):
+        original(self, entry_points, disabled)
+        self.add_plugin(HookPlugin(), "hook-plugin", "qframe-hook-test", "0.0")
+
+    monkeypatch.setattr(plugins.PluginHost, "load_entry_points", with_hooks)
+    code, out, err = cli("doctor", "--check", "hook-engine")
+    assert code == 1
+    assert "hook-engine: FAILED" in out and "  build: hook 1.0" in out
+    assert err.strip() == "qframe doctor: hook-engine: kernels missing; rebuild"
+    code, out, err = cli("doctor", "--check", "no-such-engine")
+    assert code == 2 and "no-such-engine" in err
 
 
 def test_resume_asks_a_judge_again_where_it_could_not_be_asked(host, run_experiment):

@@ -60,7 +60,8 @@ def test_cell_keys_are_what_the_evidence_reads(analysis):
     assert (evidence.status, evidence.ci, evidence.items_needed) == (SUPPORTED, (-4.5, -3.5), None)
 
 
-ROW = {"n": 400, "delta": -0.005, "ci_low": -0.013, "ci_high": 0.003, "kind": "binary", "lost": 6, "gained": 4}
+ROW = {"n": 400, "delta": -0.005, "ci_low": -0.013, "ci_high": 0.003, "kind": "binary", "lost": 6, "gained": 4,
+       "factor": 2.5, "min_factor": 7.85}
 
 
 @pytest.mark.parametrize(("margin", "expected"), [(0.02, "equivalent"), (0.01, INCONCLUSIVE)])
@@ -74,8 +75,8 @@ def test_equivalence_reads_the_analysis_interval_against_the_asked_margin():
     row = ROW | {"equivalence_ci_low": -0.012, "equivalence_ci_high": 0.002, "tost_p": 0.2}
     assert equivalence(row, 0.01)[0] == INCONCLUSIVE
     assert equivalence(row, 0.03)[0] == "equivalent"
-    no_spread = row | {"equivalence_ci_low": 0.0, "equivalence_ci_high": 0.0, "tost_p": float("nan")}
-    assert equivalence(no_spread, 0.03)[0] == INCONCLUSIVE
+    metric = row | {"kind": "continuous", "equivalence_ci_low": 0.0, "equivalence_ci_high": 0.0}
+    assert equivalence(metric, 0.03) == (INCONCLUSIVE, None)  # no margin in a continuous metric's units
 
 
 def test_non_inferiority_and_clear_failures():
@@ -99,8 +100,10 @@ def test_delta_intervals_come_from_the_cells(analysis):
     assert delta_interval(analysis, "Q2_K", "benchmark_delta_pp") == tuple(cell["benchmark_delta_pp_ci"])
     assert delta_interval(analysis, "nope", "benchmark_delta_pp") is None
 
-def test_items_to_decide_scales_with_the_squared_width():
-    assert items_to_decide(100, 0.0, (-0.02, 0.02), 0.01) == 400
-    assert items_to_decide(100, 0.0, (-0.02, 0.02), 0.0) is None
+def test_items_to_decide_detects_the_distance_at_the_analysis_power():
+    assert items_to_decide({"n": 100, "factor": 4.0}, 0.01) == 40_000
+    assert items_to_decide({"n": 100, "factor": 1e-4, "min_factor": 7.85}, 0.01) == 785  # at least |d| discordant
+    assert items_to_decide({"n": 100, "factor": 1e-8}, 0.01) == 101  # never fewer than the run has
+    assert items_to_decide({"n": 100, "factor": 4.0}, 0.0) is None
 
 

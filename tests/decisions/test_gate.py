@@ -27,9 +27,10 @@ def test_too_few_items_is_inconclusive_and_says_how_many(cli, run_dir, tmp_path)
     code, out, _ = cli("gate", str(run_dir), "--candidate", "Q8_0", "--margin-pp", "1", "--require", "non-inferior",
                        "--junit", str(junit), "--summary", str(summary))
     assert code == 4
-    assert "inconclusive" in out and "items needed to decide" in out
-    needed = int(out.split("about ")[1].split(" items")[0])
-    assert needed > 400
+    # -0.5 pp sits 0.5 pp from the -1 pp boundary: far more items than any run would bring
+    assert "inconclusive" in out and "cannot decide at this effect size" in out
+    needed, at_margin = (int(part.split(" items")[0]) for part in out.split("about ")[1:3])
+    assert needed > 10 * 400 and at_margin == pytest.approx(needed / 4, rel=0.01)
     skipped = ET.parse(junit).getroot().find("testcase/skipped")
     assert skipped is not None and "inconclusive" in skipped.get("message")
     assert "⚠️ inconclusive" in summary.read_text()

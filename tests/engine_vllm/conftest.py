@@ -21,8 +21,8 @@ def vllm_python() -> str:
     return python
 
 
-@pytest.fixture(scope="session")
-def smollm2_hf() -> Path:
+def smollm2_hf_folder() -> Path:
+    """The cached float32 HF folder of SmolLM2-135M (also used by bench/gptq_dtype_gap.py)."""
     from qframe.cache import cache_dir
     from qframe_llamacpp.demo import smollm2_source
     from qframe_transformers.convert import hf_folder_from_gguf
@@ -31,8 +31,8 @@ def smollm2_hf() -> Path:
     return hf_folder_from_gguf(smollm2_source(), cache_dir() / "engines" / "smollm2-135m-f32", "float32")
 
 
-@pytest.fixture(scope="session")
-def smollm2_gptq(smollm2_hf: Path) -> Path:
+def smollm2_gptq_checkpoint(smollm2_hf: Path) -> Path:
+    """The cached GPTQ W4A16 g64 checkpoint of that folder (also used by bench/gptq_dtype_gap.py)."""
     from qframe.cache import cache_dir
     from qframe_transformers.calibration import CalibrationSpec
     from qframe_transformers.checkpoint import digest, locate
@@ -51,3 +51,13 @@ def smollm2_gptq(smollm2_hf: Path) -> Path:
         smollm2_hf, "gptq", 4, 64, out, CalibrationSpec(samples=32, sequence_length=256), log=lambda _: None
     )
     return out
+
+
+@pytest.fixture(scope="session")
+def smollm2_hf() -> Path:
+    return smollm2_hf_folder()
+
+
+@pytest.fixture(scope="session")
+def smollm2_gptq(smollm2_hf: Path) -> Path:
+    return smollm2_gptq_checkpoint(smollm2_hf)

@@ -196,11 +196,14 @@ def test_gptq_checkpoint_on_vllm_cpu_is_served_with_the_kernel_and_refused_witho
             asyncio.run(serve(VllmBackend(float32)))
         bfloat16 = attrs.evolve(float32, options=float32.options | {"dtype": "bfloat16"})
         info, text, scores = asyncio.run(serve(VllmBackend(bfloat16)))
-        _, reference_text, reference = asyncio.run(serve(TransformersBackend(BackendSpec("transformers", str(smollm2_gptq), "", 42, {}))))
+        # The reference runs in the same dtype: bfloat16 rounding alone moves these scores by up to
+        # 0.21 nats (bench/gptq_dtype_gap.py, docs/benchmarks.md), so a larger gap is the engine's.
+        same_dtype = BackendSpec("transformers", str(smollm2_gptq), "", 42, {"dtype": "bfloat16"})
+        _, reference_text, reference = asyncio.run(serve(TransformersBackend(same_dtype)))
         assert info.quant == "w4a16-g64" and info.details["quantization"] == "compressed-tensors"
         assert "Paris" in text and "Paris" in reference_text
         assert scores.index(max(scores)) == reference.index(max(reference)) == 0
-        assert max(abs(a - b) for a, b in zip(scores, reference, strict=True)) < 0.5  # bfloat16 against float32
+        assert max(abs(a - b) for a, b in zip(scores, reference, strict=True)) < 0.5
         return
     with pytest.raises(MissingCapabilityError, match=r"no weight-only int4 kernel for .* \(w4a16-g64\)"):
         asyncio.run(VllmBackend(float32).preflight(Requirements()))

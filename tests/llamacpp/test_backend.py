@@ -132,3 +132,21 @@ def test_ladder_command_rejects_a_file_that_is_not_gguf(tmp_path, cli):
     source.write_bytes(b"\x00" * 64)
     code, _, err = cli("ladder", str(source), "--out", str(tmp_path / "out"))
     assert code == 2 and "not a GGUF file" in err
+
+
+def test_fidelity_across_backends_with_other_vocabularies_is_refused_in_one_line(tiny_model, host, run_experiment):
+    config = {
+        "experiment": {"name": "vocab", "max_tokens": 6, "warmup": 0},
+        "fidelity": {"enabled": True, "top_k": 8},
+        "variants": [
+            {"id": "mock", "backend": "mock", "model": "tiny-F16", "quant": "F16", "baseline": True},
+            {"id": "gguf", "backend": "llamacpp", "model": str(tiny_model), "quant": "F32", "options": {"n_threads": 1}},
+        ],
+        "tasks": [{"name": "mock", "limit": 3}],
+        "reports": ["markdown"],
+    }
+    session, outcome = run_experiment(host, config)
+    rows = [r for r in session.store.read("fidelity").to_pylist() if r["variant"] == "gguf"]
+    assert len(rows) == 3 and all(r["error"].startswith("fidelity refused: its vocabulary has") for r in rows)
+    [note] = [n for n in json.loads((session.path / "manifest.json").read_text())["fidelity"]["notes"] if "gguf" in n]
+    assert "\n" not in note and "token ids cannot be compared" in note

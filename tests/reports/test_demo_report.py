@@ -55,7 +55,7 @@ def test_demo_report_renders_every_plot_without_errors(demo_run, tmp_path):
 def test_recommend_and_gate_on_the_demo_run(demo_run, cli):
     code, out, _ = cli("recommend", str(demo_run), "--format", "json")
     result = json.loads(out)
-    assert code == (0 if result["best"] else 3)
+    assert code == (3 if result["best"] is None else 4 if result["provisional"] else 0)
     assert {v["variant"] for v in result["variants"]} == set(KEEP)
     for entry in result["variants"]:
         assert entry["eligible"] == (not entry["excluded_by"])
@@ -64,6 +64,6 @@ def test_recommend_and_gate_on_the_demo_run(demo_run, cli):
     code, out, _ = cli("gate", str(demo_run), "--candidate", "Q8_0", "--require", "non-inferior")
     assert code in (1, 4)  # a handful of items can never show non-inferiority within 1 pp
     if code == 4:
-        assert "items needed to decide" in out
+        assert "items needed to decide" in out or "cannot decide at this effect size" in out
     suite = ET.parse(demo_run / "gate-Q8_0.xml").getroot()
     assert suite.get("tests") == "1"

@@ -60,8 +60,8 @@ def test_summary_per_memory_tier_with_evidence(page):
     for tier in ("0.5 GB", "1 GB", "2 GB", "4 GB"):
         assert f"<td>{tier}</td>" in summary
     assert "none: memory, quality binds" in summary  # 0.5 GB: only Q2_K fits and it is unacceptable
-    assert "<b>Q4_K_M</b>" in summary and "inconclusive" in summary  # 1 GB
-    assert "<b>F16</b>" in summary  # 4 GB
+    assert "<b>Q4_K_M</b> <span class=\"inconclusive\"" in summary and "provisional" in summary  # 1 GB
+    assert "<b>Q8_0</b>" in summary and "<b>F16</b>" not in summary  # 2 and 4 GB: indistinguishable from F16, smaller
     assert "<b>Q2_K</b>: quality tier unacceptable" in summary and "<b>Q5_K_M</b>: safety regime hidden_danger" in summary
 
 

@@ -278,7 +278,8 @@ def recommend(host: PluginHost, run_dir: Path, memory_gb: float | None, min_qual
               min_tokens_per_s: float | None, safety: str, supported_only: bool, fmt: str) -> None:
     """Best variant under constraints, the runner-up, and why each other was excluded.
 
-    Exit 0 with an answer, 3 when no variant meets the constraints, 2 on bad input."""
+    Exit 0 with an answer, 4 with a provisional answer (the evidence it rests on is
+    inconclusive), 3 when no variant meets the constraints, 2 on bad input."""
     import json
 
     from qframe.analysis.recommend import Constraints, recommendation_lines
@@ -295,7 +296,7 @@ def recommend(host: PluginHost, run_dir: Path, memory_gb: float | None, min_qual
         click.echo(json.dumps(result.as_dict(), indent=2, default=str))
     else:
         click.echo("\n".join(recommendation_lines(result)))
-    sys.exit(0 if result.best else 3)
+    sys.exit(3 if result.best is None else 4 if result.provisional else 0)
 
 
 @cli.command()

@@ -36,6 +36,9 @@ class Sample:
     ``group`` is the cluster an item belongs to (e.g. its MMLU subject) for cluster bootstraps.
     ``metadata["category"]`` says what an item probes (``harmful``, ``benign``, ``truthfulness``,
     ``bias``...); it is stored with the generation so safety verdicts can be read by category.
+    ``metadata["request_id"]`` names the request an item asks, where several items ask the same
+    one (a harmful request plain and in every jailbreak template): the analysis then treats the
+    request as one unit, averaging its items, so templates never count as independent evidence.
     """
 
     id: str

@@ -199,6 +199,7 @@ def base_row(item: WorkItem, experiment_seed: int) -> dict[str, Any]:
         "mode": item.mode,
         "group": item.sample.group,
         "category": item.sample.metadata.get("category"),
+        "request_id": item.sample.metadata.get("request_id"),
         "prompt": item.sample.context if item.mode == "loglikelihood" else item.sample.prompt,
         "completed_at": time.time(),
     }

@@ -48,23 +48,40 @@ def _mean(values: Sequence[float]) -> float | None:
 
 
 def native_rates(rows: Sequence[Mapping[str, Any]]) -> list[float]:
-    """Native decode tokens/s of every generation that decoded tokens and timed them."""
-    return [(r.get("eval_tokens") or r["completion_tokens"]) / (r["eval_ms"] / 1000)
-            for r in rows if r.get("completion_tokens") and r.get("eval_ms")]
+    """Per-generation native decode tokens/s, of generations that decoded tokens and timed them.
+
+    Only ``eval_tokens`` counts: the decode steps an engine ran and timed. A generation that
+    decoded nothing (an immediate end token) or whose engine reports no decode count has no
+    rate; counting its completion tokens over a near-zero time would give thousands of tokens/s.
+    """
+    return [r["eval_tokens"] / (r["eval_ms"] / 1000) for r in _decoded(rows)]
+
+
+def _decoded(rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    return [r for r in rows if r.get("eval_tokens") and r.get("eval_ms")]
 
 
 def performance(rows: Sequence[Mapping[str, Any]]) -> dict[str, float | None]:
-    """Native decode tokens/s (mean, CV), time to first token, wall tokens/s and its overhead."""
+    """Native decode tokens/s, its per-item spread, time to first token, wall tokens/s and overhead.
+
+    ``native_tps`` is total decoded tokens over total decode time (so long generations weigh
+    by their length, and no single short one dominates); ``native_tps_cv`` is the coefficient of
+    variation of the per-generation rates (:func:`native_rates`), the spread shown beside it.
+    """
     generated = [r for r in rows if r.get("completion_tokens")]
-    native = native_rates(generated)
+    decoded = _decoded(generated)
+    native = native_rates(decoded)
+    decode_s = sum(r["eval_ms"] for r in decoded) / 1000
+    native_tps = sum(r["eval_tokens"] for r in decoded) / decode_s if decode_s else None
     ttft = [r["ttft_ms"] for r in rows if r.get("ttft_ms") is not None]
     wall_tokens = sum(r["completion_tokens"] for r in generated)
     wall_s = sum(r["wall_ms"] for r in generated if r.get("wall_ms")) / 1000
-    native_tps = _mean(native)
     wall_tps = wall_tokens / wall_s if wall_s else None
+    per_item_mean = _mean(native)
     return {
         "native_tps": native_tps,
-        "native_tps_cv": pstdev(native) / native_tps if native_tps and len(native) > 1 else None,
+        "native_tps_cv": pstdev(native) / per_item_mean if per_item_mean and len(native) > 1 else None,
+        "native_tps_items": len(native),
         "ttft_ms_mean": _mean(ttft),
         "ttft_ms_median": median(ttft) if ttft else None,
         "wall_tps": wall_tps,
@@ -73,10 +90,11 @@ def performance(rows: Sequence[Mapping[str, Any]]) -> dict[str, float | None]:
 
 
 def key_metric_items(data: RunData, variant: str) -> dict[tuple[str, str], float]:
-    """Per generation item, the mean of whichever key metrics it has."""
+    """Per generation item, the mean of whichever key metrics it has; safety suites (truthfulness,
+    bias, refusal prompts scored with ROUGE-L...) stay out, as they stay out of the benchmark pool."""
     per_item: dict[tuple[str, str], list[float]] = {}
     for task, metric in data.metric_keys:
-        if metric in KEY_METRICS:
+        if metric in KEY_METRICS and data.poolable(task, metric):
             for sample_id, value in data.values.get((variant, task, metric), {}).items():
                 per_item.setdefault((task, sample_id), []).append(value)
     return {key: fmean(values) for key, values in per_item.items()}
@@ -115,8 +133,10 @@ def _micro_f1_columns(data: RunData, variant: str) -> dict[str, float]:
 
 
 def _compared(data: RunData, base: Mapping[Any, float], own: Mapping[Any, float], settings: AnalysisSection,
-              seed: int) -> dict[str, Any] | None:
-    return compare_pair(base, own, settings, cluster_of(data, POOLED), seed=seed)
+              seed: int, metric: str | None) -> dict[str, Any] | None:
+    """The paired row of pooled outcomes (``metric`` None: key-metric averages, continuous)."""
+    bounded = metric is not None and data.from_binary(POOLED, metric)
+    return compare_pair(base, own, settings, cluster_of(data, POOLED), seed=seed, bounded=bounded)
 
 
 def _benchmark_columns(data: RunData, variant: str, baseline: str, settings: AnalysisSection, seed: int) -> dict[str, Any]:
@@ -131,7 +151,7 @@ def _benchmark_columns(data: RunData, variant: str, baseline: str, settings: Ana
         base_items = data.outcomes(baseline, POOLED, settings.benchmark_metric)
         _, base, own = paired(base_items, mine)
         if base:
-            row = _compared(data, base_items, mine, settings, seed)
+            row = _compared(data, base_items, mine, settings, seed, settings.benchmark_metric)
             if row is not None:
                 columns |= evidence_columns("benchmark_delta_pp", row, settings, 100.0)
             lost = sum(1 for b, m in zip(base, own, strict=True) if b >= 0.5 > m)
@@ -157,11 +177,16 @@ def _generation_columns(data: RunData, variant: str, baseline: str, settings: An
         if base and fmean(base):
             columns["generation_delta_pct"] = (fmean(own) / fmean(base) - 1) * 100
             columns["key_metric_delta_pp"] = (fmean(own) - fmean(base)) * 100
-            row = _compared(data, base_items, mine, settings, seed)
+            row = _compared(data, base_items, mine, settings, seed, None)
             if row is not None:
                 columns |= evidence_columns("generation_delta_pct", row, settings, 100.0 / fmean(base))
                 columns |= evidence_columns("key_metric_delta_pp", row, settings, 100.0)
     return columns
+
+
+def fidelity_item_kl(data: RunData, variant: str) -> list[float]:
+    """Per item, the mean teacher-forced KL over its positions (the fidelity stage's rows)."""
+    return [fmean(row["kl"]) for row in data.fidelity if row["variant"] == variant and row["kl"]]
 
 
 def fidelity_columns(data: RunData, variant: str) -> dict[str, Any]:
@@ -200,12 +225,17 @@ def _safety_columns(data: RunData, variant: str, baseline: str, settings: Analys
         _, base, own = paired(base_items, own_items)
         if base:
             columns["refusal_delta_pp"] = 100 * (fmean(own) - fmean(base))
-            row = _compared(data, base_items, own_items, settings, seed)
+            row = _compared(data, base_items, own_items, settings, seed, name)
             if row is not None:
                 columns |= evidence_columns("refusal_delta_pp", row, settings, 100.0)
     judge = next((j for j in data.judge_plugins if j != regex and f"refusal_rate:{j}" in columns), None)
     if regex is not None and judge is not None and f"refusal_rate:{regex}" in columns:
-        columns["judge_regex_gap_pp"] = 100 * (columns[f"refusal_rate:{judge}"] - columns[f"refusal_rate:{regex}"])
+        # on the items both judges decided: the two rates describe the same answers
+        _, by_regex, by_judge = paired(data.outcomes(variant, POOLED, outcome_name("refusal", regex)),
+                                       data.outcomes(variant, POOLED, outcome_name("refusal", judge)))
+        if by_regex:
+            columns["judge_regex_gap_pp"] = 100 * (fmean(by_judge) - fmean(by_regex))
+            columns["judge_regex_gap_items"] = len(by_regex)
     return columns
 
 

@@ -1,20 +1,31 @@
 """Paired statistical tests of every variant against its baseline, and down the ladder.
 
-For each (variant, task, metric), on the items both arms completed:
+For each (variant, task, metric), on the units both arms completed (an item, or a request
+whose templates are averaged into one unit, see :mod:`qframe.analysis.data`):
 
-- binary outcomes (every value 0 or 1): McNemar (exact below the discordant-pair limit), the
-  delta's Tango score CI, and equivalence within the configured margin from the Tango
-  ``1 - 2·alpha`` interval (score TOST);
-- continuous outcomes (including items whose repetitions disagree, whose value is then a
-  fraction): paired t-test, paired Cohen's d, the delta's seeded paired bootstrap CI and the
-  t-based TOST, which never claims equivalence from differences without spread;
-- both: where items carry a cluster (MMLU subject, BBQ category, harm category...) and there
-  are at least two clusters, a cluster bootstrap CI; ``evidence_low``/``evidence_high`` span
-  both intervals, the one labels are judged on.
+- binary outcomes (every value 0 or 1): McNemar (exact below the discordant-pair limit) and the
+  delta's Tango score CI;
+- bounded outcomes (item means of 0/1 outcomes: repetitions that disagree, a request's
+  templates): the paired t-test and :func:`qframe.analysis.stats.bounded_interval`, the span of
+  Tango's score interval on fractional discordance and the t interval, which never claims more
+  certainty than the binary interval with the same discordance;
+- continuous outcomes (metric values): paired t-test, paired Cohen's d, the delta's seeded
+  paired bootstrap CI, and the t interval for decisions (no spread: no decision);
+- every kind: where items carry a cluster (MMLU subject, harm category...) and there are at
+  least two clusters, a cluster bootstrap; ``evidence_low``/``evidence_high`` span the item
+  CI and the cluster CI at ``confidence`` (the interval labels are judged on).
 
-Every row states ``equivalence`` (``equivalent``, ``not_equivalent`` or ``inconclusive``) with
-the interval it read (``equivalence_ci_low``/``high``) and ``equivalent`` (true only for the
-first). Bootstraps are seeded with the experiment's seed.
+Equivalence and non-inferiority are tests at level ``alpha`` read from one interval, the
+``1 - 2·alpha`` decision interval (``equivalence_ci_low``/``high``: Tango, bounded or t, widened
+to the cluster bootstrap's span at the same level): ``equivalent`` when it lies inside
+±margin (TOST), ``not_equivalent`` when wholly outside, else ``inconclusive``; non-inferior when
+its lower end lies above -margin (one-sided at ``alpha``). So an equivalent variant is always
+non-inferior. The margin is in accuracy points (``equivalence_margin_pp``), so only binary and
+bounded rows get an equivalence verdict; a continuous metric's (ROUGE, output length...) is
+None: it has no margin in its own units. ``tost_p`` is the item-level TOST p-value (without the cluster widening).
+``factor``/``min_factor`` give the items needed to tell a true difference ``d`` apart at the
+analysis' alpha and power: ``max(factor / d², min_factor / |d|)``. Bootstraps are seeded with
+the experiment's seed.
 
 p-values are Holm-corrected within each family of tests: one (model family, task, metric) across
 its variants. Pooled benchmark rows use task ``*``. Adjacent-level tests compare each rung of a
@@ -44,83 +55,97 @@ def compare_pair(
     cluster_of: Callable[[Any], str | None] | None = None,
     boot: stats.DeltaCI | None = None,
     seed: int = 42,
+    bounded: bool = False,
 ) -> dict[str, Any] | None:
-    """All tests of one metric between two arms; None when fewer than two shared items.
+    """All tests of one metric between two arms; None when fewer than two shared units.
 
-    ``boot`` is the paired bootstrap of these arms when it was computed already (in a batch);
-    ``seed`` seeds the bootstraps (the experiment's seed).
+    ``bounded`` says the values are means of 0/1 outcomes (see the module docstring). ``boot``
+    is the paired bootstrap of these arms when it was computed already (in a batch); ``seed``
+    seeds the bootstraps (the experiment's seed).
     """
     keys, a, b = paired(base, other)
     if len(keys) < 2:
         return None
     binary = _is_binary(a) and _is_binary(b)
+    kind = "binary" if binary else "bounded" if bounded else "continuous"
     differences = [y - x for x, y in zip(a, b, strict=True)]
+    decision_level = 1 - 2 * settings.alpha
     row: dict[str, Any] = {
         "n": len(keys),
-        "kind": "binary" if binary else "continuous",
+        "kind": kind,
         "base_mean": fmean(a),
         "variant_mean": fmean(b),
         "delta": fmean(differences),
         "sd_diff": stdev(differences),
+        "decision_level": decision_level,
     }
     margin = settings.equivalence_margin_pp / 100
     if binary:
         mcnemar = stats.mcnemar_test(a, b)
         interval = stats.tango_interval(mcnemar.b01, mcnemar.b10, len(keys), settings.confidence)
-        equivalence = stats.equivalence_paired_binary(mcnemar.b01, mcnemar.b10, len(keys), margin, settings.alpha)
-        row |= {
-            "ci_low": interval.low,
-            "ci_high": interval.high,
-            "ci_method": "tango_score",
-            "test": "mcnemar_exact" if mcnemar.exact else "mcnemar_chi2",
-            "p_value": mcnemar.p_value,
-            "lost": mcnemar.b10,
-            "gained": mcnemar.b01,
-        }
+        decision = stats.tango_interval(mcnemar.b01, mcnemar.b10, len(keys), decision_level)
+        tost_p = stats.equivalence_paired_binary(mcnemar.b01, mcnemar.b10, len(keys), margin, settings.alpha).p_value
+        row |= {"ci_method": "tango_score", "test": "mcnemar_exact" if mcnemar.exact else "mcnemar_chi2",
+                "p_value": mcnemar.p_value, "lost": mcnemar.b10, "gained": mcnemar.b01}
     else:
-        if boot is None:
-            boot = stats.paired_bootstrap_delta(a, b, settings.bootstrap_resamples, settings.confidence, seed=seed)
         t_test = stats.paired_t_test(a, b)
-        equivalence = stats.tost_paired(a, b, margin=margin, alpha=settings.alpha)
-        row |= {
-            "ci_low": boot.low,
-            "ci_high": boot.high,
-            "ci_method": "paired_bootstrap",
-            "test": "paired_t",
-            "p_value": t_test.p_value,
-            "cohens_d": stats.cohens_d_paired(a, b),
-        }
-    row |= {
-        "tost_p": equivalence.p_value,
-        "equivalent": equivalence.equivalent,
-        "equivalence": equivalence.verdict,
-        "equivalence_ci_low": equivalence.low,
-        "equivalence_ci_high": equivalence.high,
-        "evidence_low": row["ci_low"],
-        "evidence_high": row["ci_high"],
-    }
+        tost = stats.tost_paired(a, b, margin=margin, alpha=settings.alpha)
+        tost_p = tost.p_value
+        row |= {"test": "paired_t", "p_value": t_test.p_value, "cohens_d": stats.cohens_d_paired(a, b)}
+        if bounded:
+            interval = stats.bounded_interval(differences, settings.confidence)
+            decision = stats.bounded_interval(differences, decision_level)
+            row |= {"ci_method": "bounded_score_t", "lost": sum(max(-d, 0.0) for d in differences),
+                    "gained": sum(max(d, 0.0) for d in differences)}
+        else:
+            if boot is None:
+                boot = stats.paired_bootstrap_delta(a, b, settings.bootstrap_resamples, settings.confidence, seed=seed)
+            interval, decision = boot, stats.Interval(tost.low, tost.high)
+            row["ci_method"] = "paired_bootstrap"
+    row |= {"ci_low": interval.low, "ci_high": interval.high, "tost_p": tost_p,
+            "evidence_low": interval.low, "evidence_high": interval.high,
+            "equivalence_ci_low": decision.low, "equivalence_ci_high": decision.high}
     if cluster_of is not None:
         groups = [cluster_of(key) for key in keys]
         if all(groups) and len(set(groups)) > 1:
-            cluster = stats.cluster_bootstrap_delta(a, b, groups, settings.bootstrap_resamples, settings.confidence, seed=seed)
+            cluster, cluster_decision = stats.cluster_bootstrap_deltas(
+                a, b, groups, settings.bootstrap_resamples, (settings.confidence, decision_level), seed=seed
+            )
             row |= {
                 "cluster_ci_low": cluster.low,
                 "cluster_ci_high": cluster.high,
                 "clusters": len(set(groups)),
                 "evidence_low": min(row["ci_low"], cluster.low),
                 "evidence_high": max(row["ci_high"], cluster.high),
+                "equivalence_ci_low": min(decision.low, cluster_decision.low),
+                "equivalence_ci_high": max(decision.high, cluster_decision.high),
             }
+    if kind == "continuous":
+        verdict = None  # the margin is in accuracy points; a metric in other units has none to judge by
+    else:
+        verdict = stats.verdict_from_interval(row["equivalence_ci_low"], row["equivalence_ci_high"], margin)
+    row |= {"equivalence": verdict, "equivalent": verdict == "equivalent"} | planning_factors(row, settings)
     return row
 
 
+def planning_factors(row: Mapping[str, Any], settings: AnalysisSection) -> dict[str, float]:
+    """``factor`` (and for 0/1-based outcomes ``min_factor``) of a paired row, in its own units:
+    items to tell a true difference ``d`` apart = ``max(factor / d², min_factor / |d|)``."""
+    from qframe.analysis.planning import difference_variance
+
+    power_factor = stats.power_factor(settings.alpha, settings.power)
+    factors = {"factor": power_factor * difference_variance(row, settings)}
+    if row["kind"] != "continuous":
+        factors["min_factor"] = power_factor
+    return factors
+
+
 def cluster_of(data: RunData, task: str) -> Callable[[Any], str | None]:
-    """Item key of one task's outcomes (or of pooled outcomes) -> the item's cluster, if any.
+    """Unit key of one task's outcomes (or of pooled outcomes) -> its cluster, if any.
 
     Pooled items fall back on their task as the cluster where the task sets no group.
     """
-    if task == POOLED:
-        return lambda key: data.groups.get((key[0], key[1])) or key[0]
-    return lambda key: data.groups.get((task, key))
+    return lambda key: data.cluster(task, key)
 
 
 def metric_targets(data: RunData, settings: AnalysisSection) -> list[tuple[str, str]]:
@@ -158,10 +183,11 @@ def compare_to_baselines(data: RunData, settings: AnalysisSection, seed: int = 4
             for variant, baseline in data.baseline_of.items()
             if variant != baseline
         }
-        boots = _batched_bootstraps(pairs, settings, seed)
+        bounded = data.from_binary(task, metric)
+        boots = {} if bounded else _batched_bootstraps(pairs, settings, seed)
         clusters = cluster_of(data, task)
         for variant, (base, other) in pairs.items():
-            result = compare_pair(base, other, settings, clusters, boots.get(variant), seed)
+            result = compare_pair(base, other, settings, clusters, boots.get(variant), seed, bounded)
             if result is not None:
                 rows.append({"family": data.family(variant), "variant": variant, "baseline": data.baseline_of[variant],
                              "task": task, "metric": metric} | result)
@@ -186,10 +212,11 @@ def adjacent_levels(data: RunData, settings: AnalysisSection, seed: int = 42) ->
         for family in dict.fromkeys(data.family(v) for v in data.variants)
         for higher, lower in pairwise(ladder_order(data, family))
     }
-    boots = _batched_bootstraps(steps, settings, seed)
+    bounded = data.from_binary(POOLED, settings.benchmark_metric)
+    boots = {} if bounded else _batched_bootstraps(steps, settings, seed)
     clusters = cluster_of(data, POOLED)
     for (family, higher, lower), (base, other) in steps.items():
-        result = compare_pair(base, other, settings, clusters, boots.get((family, higher, lower)), seed)
+        result = compare_pair(base, other, settings, clusters, boots.get((family, higher, lower)), seed, bounded)
         if result is not None:
             rows.append({"family": family, "variant": lower, "baseline": higher,
                          "task": POOLED, "metric": settings.benchmark_metric} | result)
@@ -197,11 +224,10 @@ def adjacent_levels(data: RunData, settings: AnalysisSection, seed: int = 42) ->
     return rows
 
 
-def holm_adjust(rows: list[dict[str, Any]]) -> None:
-    """Add ``p_holm`` to each row, adjusting within (family, task, metric)."""
-    adjusted = stats.holm_by_family(
-        {index: row["p_value"] for index, row in enumerate(rows)},
-        lambda index: (rows[index]["family"], rows[index]["task"], rows[index]["metric"]),
-    )
+def holm_adjust(
+    rows: list[dict[str, Any]], family: Callable[[Mapping[str, Any]], Any] = lambda row: (row["family"], row["task"], row["metric"])
+) -> None:
+    """Add ``p_holm`` to each row, adjusting within each ``family`` (default: model family, task, metric)."""
+    adjusted = stats.holm_by_family({index: row["p_value"] for index, row in enumerate(rows)}, lambda index: family(rows[index]))
     for index, row in enumerate(rows):
         row["p_holm"] = adjusted[index]

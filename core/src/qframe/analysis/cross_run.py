@@ -21,7 +21,8 @@ def compare_runs(
     """Each (variant of the first run, variant of the second) on every metric both have.
 
     Without ``pairs``, variants with the same id in both runs are compared. The first run is the
-    reference arm: deltas are second minus first. ``seed`` seeds the bootstraps.
+    reference arm: deltas are second minus first. ``seed`` seeds the bootstraps. ``p_holm`` is
+    adjusted over every row of the comparison: one family, the tests the command prints.
     """
     if pairs is None:
         pairs = [(variant, variant) for variant in first.variants if variant in second.variants]
@@ -32,11 +33,13 @@ def compare_runs(
     rows = []
     for variant_a, variant_b in pairs:
         for task, metric in metrics:
+            bounded = first.from_binary(task, metric) and second.from_binary(task, metric)
             result = compare_pair(
-                first.outcomes(variant_a, task, metric), second.outcomes(variant_b, task, metric), settings, seed=seed
+                first.outcomes(variant_a, task, metric), second.outcomes(variant_b, task, metric), settings,
+                seed=seed, bounded=bounded,
             )
             if result is not None:
                 rows.append({"family": variant_a, "variant": variant_b, "baseline": variant_a,
                              "task": task, "metric": metric} | result)
-    holm_adjust(rows)
+    holm_adjust(rows, family=lambda row: ())
     return rows

@@ -4,7 +4,12 @@ Scores are indexed as ``values[(variant, task, metric)][sample_id] = value`` so 
 paired comparison is a dictionary lookup on shared item keys. Repetitions of an item are one
 cluster, not independent items: an item's value is the mean over its repetitions, so that
 ``repetitions = 5`` with identical outcomes gives exactly the statistics of ``repetitions = 1``
-and varying outcomes give a fraction per item (then tested as a continuous outcome).
+and varying outcomes give a fraction per item (then tested as a bounded outcome).
+
+Items that ask the same request (``request_id``: a harmful request plain and in each jailbreak
+template) are one unit for the statistics: :meth:`RunData.outcomes` averages them into one value
+keyed by the request, across tasks when pooled, so templates never multiply the evidence.
+:meth:`RunData.item_outcomes` keeps the items (for listing them).
 """
 
 from __future__ import annotations
@@ -22,6 +27,9 @@ ItemId = str
 
 POOLED = "*"
 """Task name of pooled benchmark rows (every task scored with the benchmark metric)."""
+
+REQUEST = "request"
+"""First part of a pooled unit key ``(REQUEST, request_id)`` of items that share a request."""
 
 
 class RunData:
@@ -48,7 +56,8 @@ class RunData:
         self.verdicts = verdicts
         baseline_of_family = {facts.get("family", ""): vid for vid, facts in self.variants.items() if facts.get("baseline")}
         self.baseline_of = {vid: baseline_of_family.get(facts.get("family", ""), vid) for vid, facts in self.variants.items()}
-        self._pooled: dict[tuple[str, str], dict[tuple[str, str, int], float]] = {}
+        self._pooled: dict[tuple[str, str], dict[tuple[str, str], float]] = {}
+        self._units: dict[tuple[str, str, str], dict[Any, float]] = {}
 
     @classmethod
     def from_store(cls, store: Any, manifest: Mapping[str, Any]) -> RunData:
@@ -74,17 +83,48 @@ class RunData:
         return self.baseline_of[variant] == variant
 
     @cached_property
-    def values(self) -> dict[tuple[str, str, str], dict[ItemId, float]]:
-        """Scores, plus safety verdicts as binary outcomes (see :mod:`qframe.analysis.safety`)."""
+    def _repetitions(self) -> dict[tuple[str, str, str], dict[ItemId, list[float]]]:
+        """Every stored value per (variant, task, metric) and item, one per repetition."""
         repetitions: dict[tuple[str, str, str], dict[ItemId, list[float]]] = defaultdict(dict)
         for row in self.scores:
             if row["value"] is not None:
                 repetitions[(row["variant"], row["task"], row["metric"])].setdefault(row["sample_id"], []).append(row["value"])
         for variant, task, outcome, sample_id, _, value in verdict_outcomes(self.verdicts, self.categories):
             repetitions[(variant, task, outcome)].setdefault(sample_id, []).append(value)
+        return repetitions
+
+    @cached_property
+    def values(self) -> dict[tuple[str, str, str], dict[ItemId, float]]:
+        """Scores, plus safety verdicts as binary outcomes (see :mod:`qframe.analysis.safety`)."""
         return {
-            key: {sample_id: fmean(values) for sample_id, values in items.items()} for key, items in repetitions.items()
+            key: {sample_id: fmean(values) for sample_id, values in items.items()}
+            for key, items in self._repetitions.items()
         }
+
+    @cached_property
+    def binary_metrics(self) -> frozenset[tuple[str, str]]:
+        """(task, metric) pairs whose every stored value, in every variant and repetition, is 0 or 1.
+
+        Their item (and request) means are bounded outcomes: fractions of 0/1 outcomes, tested
+        with :func:`qframe.analysis.stats.bounded_interval`, not as free-ranging metric values.
+        """
+        seen: dict[tuple[str, str], bool] = {}
+        for (_, task, metric), items in self._repetitions.items():
+            binary = all(value in (0.0, 1.0) for values in items.values() for value in values)
+            seen[(task, metric)] = seen.get((task, metric), True) and binary
+        return frozenset(key for key, binary in seen.items() if binary)
+
+    def from_binary(self, task: str, metric: str) -> bool:
+        """Whether ``metric`` on ``task`` (every pooled task for ``POOLED``) is made of 0/1 outcomes."""
+        if task != POOLED:
+            return (task, metric) in self.binary_metrics
+        tasks = [t for t, m in self.metric_keys if m == metric and self.poolable(t, metric)]
+        return bool(tasks) and all((t, metric) in self.binary_metrics for t in tasks)
+
+    @cached_property
+    def request_of(self) -> dict[tuple[str, str], str]:
+        """(task, sample_id) -> the request the item asks, for items that share one."""
+        return {(r["task"], r["sample_id"]): r["request_id"] for r in self.generations if r.get("request_id")}
 
     @cached_property
     def categories(self) -> dict[tuple[str, str], str]:
@@ -117,6 +157,24 @@ class RunData:
         """(task, sample_id) -> the item's cluster (e.g. MMLU subject), where tasks set one."""
         return {(r["task"], r["sample_id"]): r["group"] for r in self.generations if r.get("group")}
 
+    @cached_property
+    def request_groups(self) -> dict[str, str]:
+        """request_id -> the cluster of its items (their first stored group)."""
+        found: dict[str, str] = {}
+        for key, request in self.request_of.items():
+            if key in self.groups:
+                found.setdefault(request, self.groups[key])
+        return found
+
+    def cluster(self, task: str, unit: Any) -> str | None:
+        """The cluster of a unit key of :meth:`outcomes` (pooled units fall back on their task)."""
+        if task == POOLED:
+            kind, name = unit
+            if kind == REQUEST:
+                return self.request_groups.get(name)
+            return self.groups.get((kind, name)) or kind
+        return self.request_groups.get(unit) or self.groups.get((task, unit))
+
     def poolable(self, task: str, metric: str) -> bool:
         """Whether a task's metric joins the pool: safety measures always; other scores (such as
         accuracy on a bias suite) only outside safety tasks, so they never reach quality."""
@@ -135,11 +193,30 @@ class RunData:
         self._pooled[(variant, metric)] = pooled
         return pooled
 
-    def outcomes(self, variant: str, task: str, metric: str) -> Mapping[Any, float]:
-        """Per-item values of one metric; ``task == POOLED`` pools every task."""
+    def item_outcomes(self, variant: str, task: str, metric: str) -> Mapping[Any, float]:
+        """Per-item values of one metric; ``task == POOLED`` pools every task, keyed (task, sample_id)."""
         if task == POOLED:
             return self.pooled(variant, metric)
         return self.values.get((variant, task, metric), {})
+
+    def outcomes(self, variant: str, task: str, metric: str) -> Mapping[Any, float]:
+        """Per-unit values of one metric, the statistics' input: items, except that items sharing a
+        request are averaged into one unit keyed by the request id (``(REQUEST, id)`` when pooled)."""
+        cached = self._units.get((variant, task, metric))
+        if cached is not None:
+            return cached
+        items = self.item_outcomes(variant, task, metric)
+        if not self.request_of:
+            self._units[(variant, task, metric)] = dict(items)
+            return items
+        grouped: dict[Any, list[float]] = {}
+        for key, value in items.items():
+            request = self.request_of.get(key if task == POOLED else (task, key))
+            unit = key if request is None else ((REQUEST, request) if task == POOLED else request)
+            grouped.setdefault(unit, []).append(value)
+        units = {unit: fmean(values) for unit, values in grouped.items()}
+        self._units[(variant, task, metric)] = units
+        return units
 
 
 FIDELITY_COLUMNS = ("variant", "task", "sample_id", "repetition", "method", "kl", "top1_match", "logprob_delta")

@@ -1,7 +1,8 @@
 """From classified cells to decisions: the matrix per memory tier and the recommendations.
 
 A variant is *deployable* when its quality tier is negligible or acceptable and its safety
-regime (where measured) is neither hidden danger nor near hidden danger. It must never be
+regime (where the run measured one) is neither hidden danger nor near hidden danger nor
+``unknown`` (the run measured refusal, this variant has no refusal outcome: never taken as safe). It must never be
 deployed when its tier is unacceptable or its regime is hidden danger. Quality is the pooled
 benchmark accuracy where the run has one, otherwise the generation key-metric average.
 
@@ -19,7 +20,7 @@ from typing import Any
 QUALITY_TIERS = ("negligible", "acceptable", "concerning", "unacceptable")
 """Quality tiers from mildest to most severe (the ``quality_tier`` classifier's labels)."""
 DEPLOYABLE_TIERS = QUALITY_TIERS[:2]
-UNSAFE_REGIMES = ("hidden_danger", "near_hidden_danger")
+UNSAFE_REGIMES = ("hidden_danger", "near_hidden_danger", "unknown")
 LABELS = ("quality_tier", "safety_regime")
 """The labels a deployment decision rests on."""
 SUPPORTED = "supported"

@@ -5,7 +5,9 @@ agree. ``[analysis] equivalence`` lists variant ids (e.g. the same F16 weights o
 transformers and vLLM); every pair of them is compared on the items both completed:
 
 - answer agreement: the share of items with the same answer (the chosen label of a multiple
-  choice item, the stripped text of a generation), with a Wilson interval;
+  choice item, the stripped text of a generation), with a Wilson interval over items: an
+  item's repetitions are paired by repetition number and the item counts as the share of them
+  that agree, so repetitions never count as items;
 - accuracy: the paired test of the benchmark metric (delta with bootstrap CI, McNemar, TOST
   within the equivalence margin), as for a variant against its baseline;
 - KL divergence of the non-baseline member against the family baseline, so it is reported for
@@ -58,14 +60,17 @@ def _answers(data: RunData, variant: str) -> dict[tuple[str, str, int], str]:
 
 def _agreement(data: RunData, first: str, second: str, confidence: float) -> dict[str, Any]:
     a, b = _answers(data, first), _answers(data, second)
-    shared = [key for key in a if key in b]
-    if not shared:
+    per_item: dict[tuple[str, str], list[bool]] = {}
+    for key in a:
+        if key in b:
+            per_item.setdefault(key[:2], []).append(a[key] == b[key])
+    if not per_item:
         return {"items": 0}
-    same = sum(a[key] == b[key] for key in shared)
-    interval = stats.wilson_interval(same, len(shared), confidence)
+    same = sum(fmean(agree) for agree in per_item.values())
+    interval = stats.wilson_interval(same, len(per_item), confidence)
     return {
-        "items": len(shared),
-        "agreement": same / len(shared),
+        "items": len(per_item),
+        "agreement": same / len(per_item),
         "agreement_low": interval.low,
         "agreement_high": interval.high,
     }

@@ -9,15 +9,17 @@ module, never the cell keys directly:
   ``L_items_needed``, set by the analysis (:mod:`qframe.analysis.planning` and the classifiers).
 - :func:`delta_interval`: the CI of one of a cell's deltas (``<delta>_ci``).
 - :func:`equivalence`: ``equivalent``, ``not_equivalent`` or ``inconclusive`` for one paired
-  test row: the row's ``equivalence`` key where present, otherwise read from its CI and the
-  margin (equivalent when the whole CI lies within the margin, not equivalent when it lies
-  wholly outside, inconclusive otherwise).
-- :func:`non_inferiority`: ``non_inferior``, ``inferior`` or ``inconclusive`` from the CI's
-  lower end against ``-margin``.
+  test row, read from its decision interval and the margin (equivalent when the whole interval
+  lies within ±margin, not equivalent when it lies wholly outside, inconclusive otherwise).
+- :func:`non_inferiority`: ``non_inferior``, ``inferior`` or ``inconclusive`` from the decision
+  interval's lower end against ``-margin``.
 
-The CI of a paired test row is its ``evidence_low``/``evidence_high``: for 0/1 outcomes Tango's
-score interval, which stays honest with few or no discordant items, widened to the cluster
-bootstrap's span where items cluster.
+Both read one interval, :func:`decision_interval`: the ``1 - 2·alpha`` interval of the row
+(tests at level ``alpha``), widened to the cluster bootstrap's span at that level where items
+cluster (see :mod:`qframe.analysis.comparisons`); so equivalence implies non-inferiority. The CI
+labels are judged on (:func:`row_ci`) is the ``confidence`` interval with the same widening.
+Items needed, everywhere, are those that detect the distance to the boundary at the analysis'
+alpha and power (80% by default): :func:`items_to_decide`.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ class Evidence:
     ci: tuple[float, float] | None = None
     items_needed: int | None = None
     note: str = ""
+    unit: str = "pp"
+    """Unit of ``ci`` (``pp``, or ``%`` for a relative change)."""
 
     @property
     def supported(self) -> bool:
@@ -55,7 +59,7 @@ class Evidence:
             return "n/a"
         parts = []
         if self.ci is not None:
-            parts.append(f"CI [{self.ci[0]:+.1f}, {self.ci[1]:+.1f}] pp")
+            parts.append(f"CI [{self.ci[0]:+.1f}, {self.ci[1]:+.1f}] {self.unit}")
         if self.status is not None:
             status = self.status
             if self.status == INCONCLUSIVE and self.items_needed:
@@ -74,7 +78,8 @@ def label_evidence(analysis: Mapping[str, Any], cell: Mapping[str, Any], key: st
     if f"{key}_evidence" not in cell:
         return Evidence(label, INCONCLUSIVE, note="no CI available")
     ci = cell.get(f"{key}_ci")
-    return Evidence(label, cell[f"{key}_evidence"], tuple(ci) if ci is not None else None, cell.get(f"{key}_items_needed"))
+    return Evidence(label, cell[f"{key}_evidence"], tuple(ci) if ci is not None else None, cell.get(f"{key}_items_needed"),
+                    unit=cell.get(f"{key}_ci_unit") or "pp")
 
 
 def delta_interval(analysis: Mapping[str, Any], variant: str, delta: str) -> tuple[float, float] | None:
@@ -92,39 +97,52 @@ def row_ci(row: Mapping[str, Any]) -> tuple[float, float]:
     return row["ci_low"], row["ci_high"]
 
 
-def items_to_decide(n: int, delta: float, ci: tuple[float, float], boundary_distance: float) -> int | None:
-    """Items for the CI to shrink (as 1/sqrt(n)) until it no longer reaches a boundary that lies
-    ``boundary_distance`` from the point estimate; None when the estimate sits on the boundary."""
-    half_width = max(ci[1] - delta, delta - ci[0])
-    if boundary_distance <= 0 or half_width <= 0:
+def items_to_decide(row: Mapping[str, Any], distance: float) -> int | None:
+    """Items that detect a true difference ``distance`` away from the boundary at the analysis'
+    alpha and power: ``max(factor / d², min_factor / d)`` from the row's planning factors (at
+    least one more than the row has); None when the estimate sits on the boundary."""
+    factor = row.get("factor")
+    if factor is None or distance <= 0:
         return None
-    return max(n + 1, math.ceil(n * (half_width / boundary_distance) ** 2))
+    needed = max(factor / distance**2, (row.get("min_factor") or 0.0) / distance)
+    return max(row["n"] + 1, math.ceil(needed))
+
+
+UNDECIDABLE_FACTOR = 10
+"""Items needed beyond this multiple of the items at hand mean the run cannot decide at this effect size."""
+
+
+def undecidable(row: Mapping[str, Any], needed: int | None) -> bool:
+    """Whether ``needed`` lies so far beyond the run's items that no realistic pool decides it."""
+    return needed is not None and needed > UNDECIDABLE_FACTOR * row["n"]
+
+
+def decision_interval(row: Mapping[str, Any]) -> tuple[float, float]:
+    """The interval equivalence and non-inferiority read (see the module docstring)."""
+    if row.get("equivalence_ci_low") is not None:
+        return row["equivalence_ci_low"], row["equivalence_ci_high"]
+    return row_ci(row)
 
 
 def equivalence(row: Mapping[str, Any], margin: float) -> tuple[str, int | None]:
     """(``equivalent``/``not_equivalent``/``inconclusive``, items needed when inconclusive).
 
     ``margin`` is in the row's units (a fraction for binary outcomes); it may differ from the
-    run's own margin, so the verdict is read again from the row's equivalence interval.
+    run's own margin, so the verdict is read again from the row's decision interval.
     """
-    low, high = row_ci(row)
-    if row.get("equivalence_ci_low") is not None:  # the analysis' 1 - 2·alpha interval (Tango or t)
-        low, high = row["equivalence_ci_low"], row["equivalence_ci_high"]
-        no_spread = row.get("tost_p") is not None and math.isnan(row["tost_p"])
-        status = INCONCLUSIVE if no_spread else verdict_from_interval(low, high, margin)
-    else:
-        status = verdict_from_interval(low, high, margin)
-    needed = None
-    if status == INCONCLUSIVE:
-        needed = items_to_decide(row["n"], row["delta"], (low, high), abs(margin - abs(row["delta"])))
+    if row.get("kind") == "continuous":
+        return INCONCLUSIVE, None  # a margin in accuracy points means nothing in this metric's units
+    low, high = decision_interval(row)
+    status = verdict_from_interval(low, high, margin)
+    needed = items_to_decide(row, abs(margin - abs(row["delta"]))) if status == INCONCLUSIVE else None
     return status, needed
 
 
 def non_inferiority(row: Mapping[str, Any], margin: float) -> tuple[str, int | None]:
     """(``non_inferior``/``inferior``/``inconclusive``, items needed when inconclusive)."""
-    low, high = row_ci(row)
+    low, high = decision_interval(row)
     if low > -margin:
         return NON_INFERIOR, None
     if high < -margin:
         return INFERIOR, None
-    return INCONCLUSIVE, items_to_decide(row["n"], row["delta"], (low, high), abs(row["delta"] + margin))
+    return INCONCLUSIVE, items_to_decide(row, abs(row["delta"] + margin))

@@ -31,11 +31,13 @@ def planning_discordance(base_rate: float, settings: AnalysisSection) -> tuple[f
 def difference_variance(row: Mapping[str, Any], settings: AnalysisSection) -> float:
     """Variance of one per-item difference behind a label's items needed.
 
-    Binary: the larger of the planning discordance and the discordance observed in this
-    comparison (a baseline at a rate of 0 or 1 plans no discordance, yet its variant may flip
-    items). Continuous: the observed variance of the differences.
+    Binary and bounded (item means of 0/1 outcomes): the larger of the planning discordance and
+    the discordance observed in this comparison, ``(lost + gained) / n`` (fractional for bounded
+    outcomes; it bounds their variance from above); a baseline at a rate of 0 or 1 plans no
+    discordance, yet its variant may flip items. Continuous: the observed variance of the
+    differences.
     """
-    if row["kind"] == "binary":
+    if row["kind"] in ("binary", "bounded"):
         observed = (row["lost"] + row["gained"]) / row["n"]
         return max(planning_discordance(row["base_mean"], settings)[0], observed)
     return row["sd_diff"] ** 2
@@ -55,7 +57,7 @@ def evidence_columns(name: str, row: Mapping[str, Any], settings: AnalysisSectio
         f"{name}_ci": [row["evidence_low"] * scale, row["evidence_high"] * scale],
         f"{name}_factor": power_factor * difference_variance(row, settings) * scale**2,
     }
-    if row["kind"] == "binary":
+    if row["kind"] in ("binary", "bounded"):
         columns[f"{name}_min_factor"] = power_factor * abs(scale)
     return columns
 

@@ -7,12 +7,23 @@ same answer and the same reasons. A variant is *eligible* when it meets every co
 - quality: its quality tier is at least as mild as ``min_quality_tier`` (a baseline is
   ``negligible`` by definition);
 - speed: its native decode rate is at least ``min_tokens_per_s``;
-- safety: its safety regime is not one the ``safety`` policy forbids;
-- with ``supported_only``, the tier and regime it is judged on must be supported by their CIs.
+- safety: its safety regime is not one the ``safety`` policy forbids; a variant of a run that
+  measured refusal but without refusal outcomes of its own has regime ``unknown``, which every
+  policy but ``any`` forbids (never taken as safe);
+- with ``supported_only``, the tier it is judged on must be supported by its CI, and so must the
+  safety condition the policy asks (``no-hidden-danger``: hidden danger excluded by its own
+  bounds; ``no-near-hidden-danger``: the regime).
 
 Eligible variants are ranked by quality (pooled benchmark accuracy, else the key-metric
-average), then native tokens/s, then smaller memory. Each reason quotes the evidence: the label
-with its CI and whether the CI supports it, and the deltas it rests on.
+average), then native tokens/s, then smaller memory; but a variant of the top one's family
+whose quality-delta CI covers the top one's delta cannot be told from it by the run, and among
+those the smallest (then the fastest) comes first: noise never decides between them.
+
+The pick is *provisional* when the evidence it rests on is inconclusive (its quality tier, or
+the safety condition the policy asks) or the run measured no safety at all while the policy
+asks for it; ``qframe recommend`` then exits 4. An exclusion that rests on an inconclusive label
+is marked provisional too. Each reason quotes the evidence: the label with its CI and whether
+the CI supports it, and the deltas it rests on.
 """
 
 from __future__ import annotations
@@ -27,8 +38,8 @@ from qframe.analysis.evidence import Evidence, label_evidence
 
 SAFETY_POLICIES: dict[str, tuple[str, ...]] = {
     "any": (),
-    "no-hidden-danger": ("hidden_danger",),
-    "no-near-hidden-danger": ("hidden_danger", "near_hidden_danger"),
+    "no-hidden-danger": ("hidden_danger", "unknown"),
+    "no-near-hidden-danger": ("hidden_danger", "near_hidden_danger", "unknown"),
 }
 """Safety policy -> the regimes it forbids."""
 
@@ -68,6 +79,8 @@ class Constraints:
 class Exclusion:
     constraint: str
     reason: str
+    provisional: bool = False
+    """The exclusion rests on a label whose CI does not support it."""
 
 
 @attrs.frozen
@@ -78,6 +91,7 @@ class Assessment:
     quality: Evidence
     safety: Evidence
     exclusions: tuple[Exclusion, ...]
+    hidden_danger: Evidence = Evidence(None)
 
     @property
     def variant(self) -> str:
@@ -89,6 +103,11 @@ class Assessment:
 
     def why_not(self) -> str:
         return "; ".join(e.reason for e in self.exclusions)
+
+    @property
+    def rejected(self) -> bool:
+        """Excluded on supported evidence (not only on an inconclusive label)."""
+        return any(not e.provisional for e in self.exclusions)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -111,6 +130,8 @@ class Recommendation:
     binding: tuple[str, ...]
     """When nothing is eligible: the constraints that, dropped alone, would let a variant through
     (every constraint that excludes something, when no single one would)."""
+    provisional: tuple[str, ...] = ()
+    """Why the pick is provisional (empty when its evidence supports it)."""
 
     @property
     def eligible(self) -> list[Assessment]:
@@ -132,6 +153,7 @@ class Recommendation:
         return {
             "constraints": attrs.asdict(self.constraints),
             "best": self.best.variant if self.best else None,
+            "provisional": list(self.provisional),
             "runner_up": self.runner_up.variant if self.runner_up else None,
             "binding_constraints": list(self.binding),
             "variants": [a.as_dict() for a in self.ranked],
@@ -155,18 +177,27 @@ def _quality_exclusion(cell: Mapping[str, Any], quality: Evidence, constraints: 
     if quality.label is None:
         return Exclusion("quality", "no quality tier (the run measured no quality delta)")
     if QUALITY_TIERS.index(quality.label) > QUALITY_TIERS.index(wanted):
-        return Exclusion("quality", f"quality tier {quality.describe()} is below {wanted} [{deltas_text(cell)}]")
+        return Exclusion("quality", f"quality tier {quality.describe()} is below {wanted} [{deltas_text(cell)}]",
+                         provisional=quality.status is not None and not quality.supported)
     if constraints.supported_only and quality.status is not None and not quality.supported:
         return Exclusion("quality", f"quality tier {quality.describe()} is not supported by its CI")
     return None
 
 
-def _safety_exclusion(cell: Mapping[str, Any], safety: Evidence, constraints: Constraints) -> Exclusion | None:
+def _safety_exclusion(cell: Mapping[str, Any], safety: Evidence, hidden: Evidence,
+                      constraints: Constraints) -> Exclusion | None:
     forbidden = SAFETY_POLICIES[constraints.safety]
+    if safety.label == "unknown" and forbidden:
+        return Exclusion("safety", "safety regime unknown: the run measured refusal but this variant has no refusal "
+                         "outcome (its judge unparsed or errored on every item)")
     if safety.label in forbidden:
-        return Exclusion("safety", f"safety regime {safety.describe()} [{deltas_text(cell)}]")
-    if constraints.supported_only and forbidden and safety.status is not None and not safety.supported:
-        return Exclusion("safety", f"safety regime {safety.describe()} is not supported by its CI")
+        return Exclusion("safety", f"safety regime {safety.describe()} [{deltas_text(cell)}]",
+                         provisional=safety.status is not None and not safety.supported)
+    if constraints.supported_only and forbidden:
+        asked = hidden if constraints.safety == "no-hidden-danger" else safety
+        if asked.status is not None and not asked.supported:
+            what = "hidden danger" if asked is hidden else "safety regime"
+            return Exclusion("safety", f"{what} {asked.describe()} is not supported by its CI", provisional=True)
     return None
 
 
@@ -175,6 +206,7 @@ def assess(analysis: Mapping[str, Any], cell: Mapping[str, Any], constraints: Co
     if cell.get("baseline"):
         quality = Evidence("negligible", note="baseline")
     safety = label_evidence(analysis, cell, "safety_regime")
+    hidden = label_evidence(analysis, cell, "hidden_danger")
     exclusions = []
     memory = memory_of(cell)
     if constraints.memory_gb is not None:
@@ -192,9 +224,9 @@ def assess(analysis: Mapping[str, Any], cell: Mapping[str, Any], constraints: Co
             cv = cell.get("native_tps_cv")
             spread = f", CV {cv:.2f}" if cv is not None else ""
             exclusions.append(Exclusion("speed", f"{tps:.1f} native tok/s{spread} < {constraints.min_tokens_per_s:g}"))
-    if (excluded := _safety_exclusion(cell, safety, constraints)) is not None:
+    if (excluded := _safety_exclusion(cell, safety, hidden, constraints)) is not None:
         exclusions.append(excluded)
-    return Assessment(cell, quality, safety, tuple(exclusions))
+    return Assessment(cell, quality, safety, tuple(exclusions), hidden)
 
 
 def _rank_key(assessment: Assessment) -> tuple[bool, float, float, float]:
@@ -202,6 +234,53 @@ def _rank_key(assessment: Assessment) -> tuple[bool, float, float, float]:
     memory = memory_of(cell)
     return (not assessment.eligible, -(quality_of(cell) or 0.0), -(cell.get("native_tps") or 0.0),
             memory if memory is not None else float("inf"))
+
+
+def quality_delta(cell: Mapping[str, Any]) -> tuple[float, tuple[float, float]] | None:
+    """The quality delta ``quality_of`` ranks by, with its CI (pp; a baseline is its own zero)."""
+    if cell.get("baseline"):
+        return 0.0, (0.0, 0.0)
+    key = "benchmark_delta_pp" if cell.get("benchmark_accuracy") is not None else "key_metric_delta_pp"
+    value, interval = cell.get(key), cell.get(f"{key}_ci")
+    return (value, (interval[0], interval[1])) if value is not None and interval else None
+
+
+def indistinguishable(top: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
+    """Whether the run cannot tell ``other``'s quality from ``top``'s: same family (the same
+    baseline) and ``other``'s quality-delta CI covers ``top``'s delta."""
+    if top.get("family") != other.get("family"):
+        return False
+    best, candidate = quality_delta(top), quality_delta(other)
+    return best is not None and candidate is not None and candidate[1][0] <= best[0] <= candidate[1][1]
+
+
+def _smaller_first(eligible: list[Assessment]) -> list[Assessment]:
+    """The variants indistinguishable from the best in quality, smallest then fastest first; then the rest."""
+    if not eligible:
+        return eligible
+    top = eligible[0].cell
+    ties = [a for a in eligible if indistinguishable(top, a.cell)]
+    ties.sort(key=lambda a: (memory_of(a.cell) if memory_of(a.cell) is not None else float("inf"),
+                             -(a.cell.get("native_tps") or 0.0)))
+    return ties + [a for a in eligible if a not in ties]
+
+
+def provisional_reasons(best: Assessment | None, constraints: Constraints, cells: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
+    """Why the pick's evidence does not support it (see the module docstring)."""
+    if best is None:
+        return ()
+    reasons = []
+    if best.quality.status is not None and not best.quality.supported:
+        reasons.append(f"quality tier {best.quality.describe()}")
+    forbidden = SAFETY_POLICIES[constraints.safety]
+    if forbidden and not best.cell.get("baseline"):
+        if not any(c.get("refusal_rate") is not None for c in cells):
+            reasons.append("safety not measured: the run has no refusal outcomes")
+        else:
+            asked = best.hidden_danger if constraints.safety == "no-hidden-danger" else best.safety
+            if asked.status is not None and not asked.supported:
+                reasons.append(f"{'hidden danger' if asked is best.hidden_danger else 'safety regime'} {asked.describe()}")
+    return tuple(reasons)
 
 
 def _binding(assessments: Sequence[Assessment]) -> tuple[str, ...]:
@@ -215,7 +294,11 @@ def _binding(assessments: Sequence[Assessment]) -> tuple[str, ...]:
 def recommend(analysis: Mapping[str, Any], constraints: Constraints) -> Recommendation:
     """Every variant of the analysis assessed and ranked under ``constraints``."""
     assessments = sorted((assess(analysis, cell, constraints) for cell in analysis["cells"]), key=_rank_key)
-    return Recommendation(constraints, tuple(assessments), _binding(assessments))
+    eligible = _smaller_first([a for a in assessments if a.eligible])
+    ranked = eligible + [a for a in assessments if not a.eligible]
+    best = eligible[0] if eligible else None
+    return Recommendation(constraints, tuple(ranked), _binding(assessments),
+                          provisional_reasons(best, constraints, analysis["cells"]))
 
 
 def _summary(assessment: Assessment) -> str:
@@ -237,14 +320,16 @@ def recommendation_lines(recommendation: Recommendation) -> list[str]:
         lines.append(f"no variant meets the constraints; binding: {', '.join(recommendation.binding)}")
     else:
         lines.append(f"best: {_summary(recommendation.best)}")
+        if recommendation.provisional:
+            lines.append(f"provisional: the evidence does not support this pick ({'; '.join(recommendation.provisional)})")
         runner = recommendation.runner_up
         lines.append(f"runner-up: {_summary(runner)}" if runner else "runner-up: none")
     lower = recommendation.eligible[2:]
     if lower:
-        lines.append("also eligible, ranked lower (quality, then tok/s, then memory):")
+        lines.append("also eligible, ranked lower (indistinguishable quality first by size, then quality, tok/s, memory):")
         lines.extend(f"  {_summary(a)}" for a in lower)
     excluded = recommendation.excluded
     if excluded:
         lines.append("excluded:")
-        lines.extend(f"  {a.variant}: {a.why_not()}" for a in excluded)
+        lines.extend(f"  {a.variant}: {a.why_not()}{'' if a.rejected else ' (provisional)'}" for a in excluded)
     return lines

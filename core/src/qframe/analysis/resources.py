@@ -2,9 +2,11 @@
 
 Memory estimate (GB, 1e9 bytes) = parameters x effective bits per weight / 8 x overhead factor
 + KV cache at the configured context, where the KV cache is
-2 (K and V) x layers x context x (embedding width x KV heads / heads) x bytes per element. The
-architecture numbers come from the backend's model details (``n_layer``, ``n_embd``, ``n_head``,
-``n_head_kv``); without them the estimate is the weights alone and ``kv_cache_gb`` is missing.
+layers x context x KV heads x (key head width + value head width) x bytes per element. The
+architecture numbers come from the backend's model details (:mod:`qframe.model_shape`:
+``n_layer``, ``n_head_kv``, ``head_dim``, ``head_dim_v``; a head width not stated is
+``n_embd / n_head``, KV heads not stated are ``n_head``); without them the estimate is the
+weights alone and ``kv_cache_gb`` is missing.
 
 Cost per 1M tokens = hourly price / (native decode tokens/s x 3600) x 1e6 (seed 000).
 """
@@ -23,11 +25,14 @@ GB = 1e9
 def kv_cache_bytes(details: Mapping[str, Any], context_length: int, bytes_per_element: float) -> float | None:
     """Bytes of the K and V caches for ``context_length`` tokens, or None without the shape."""
     try:
-        layers, width, heads = int(details["n_layer"]), int(details["n_embd"]), int(details["n_head"])
-    except (KeyError, TypeError, ValueError):
+        layers = int(details["n_layer"])
+        heads = int(details.get("n_head") or details["n_head_kv"])
+        kv_heads = int(details.get("n_head_kv") or heads)
+        key_width = float(details.get("head_dim") or int(details["n_embd"]) / heads)
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
         return None
-    kv_heads = int(details.get("n_head_kv") or heads)
-    return 2 * layers * context_length * (width * kv_heads / heads) * bytes_per_element
+    value_width = float(details.get("head_dim_v") or key_width)
+    return layers * context_length * kv_heads * (key_width + value_width) * bytes_per_element
 
 
 def memory_estimate_gb(facts: Mapping[str, Any], settings: AnalysisSection) -> tuple[float | None, float | None]:

@@ -92,17 +92,25 @@ def _delta_columns(test: Mapping[str, Any] | None, prefix: str) -> dict[str, Any
 def _agreement(
     data: RunData, task: str, metric: str, outcome: str, settings: AnalysisSection
 ) -> dict[str, Any] | None:
-    """Agreement of a reference metric with a judge over every variant's items of the task."""
-    scores, verdicts = [], []
+    """Agreement of a reference metric with a judge over every variant's items of the task.
+
+    Kappa compares labels, so it reads the items whose two values are both 0 or 1; an item whose
+    repetitions disagree (a fraction) is left out and counted in ``fractional``.
+    """
+    scores, verdicts, fractional = [], [], 0
     for variant in data.variants:
         by_metric = data.values.get((variant, task, metric), {})
         by_judge = data.values.get((variant, task, outcome), {})
         for key in sorted(by_metric.keys() & by_judge.keys()):
+            if by_metric[key] not in LABELS or by_judge[key] not in LABELS:
+                fractional += 1
+                continue
             scores.append(LABELS[by_metric[key]])
             verdicts.append(LABELS[by_judge[key]])
     if not scores:
         return None
     result = cohen_kappa(scores, verdicts, settings.bootstrap_resamples, settings.confidence)
     return {"task": task, "metric": metric, "judge": outcome.removeprefix(JUDGE_OUTCOME), "items": len(scores),
+            "fractional": fractional,
             "agreement": result.agreement, "kappa": result.kappa, "low": result.low, "high": result.high,
             "confusion": {f"{a}|{b}": n for (a, b), n in result.confusion.items()}}

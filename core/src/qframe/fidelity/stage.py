@@ -191,6 +191,12 @@ class _TeacherForcing:
             self.outcome.notes.append(f"fidelity (teacher_forced): variant {variant.id!r} not measured: {error}; resume retries it")
             return True
         try:
+            if work == self._compare and (mismatch := await self._vocabulary_mismatch(backend, missing[0])):
+                error = f"fidelity refused: {mismatch}"
+                for item in missing:
+                    self.sink.add(_error_row(item, error))
+                self.outcome.notes.append(f"fidelity (teacher_forced): variant {variant.id!r} not measured: {mismatch}")
+                return True
             limit = self.experiment.concurrency.get(
                 variant.backend, self.experiment.concurrency.get("default", backend.default_concurrency)
             )
@@ -205,6 +211,32 @@ class _TeacherForcing:
                 f"{variant.id!r} (first: {failed[0]}); resume retries them"
             )
         return True
+
+    async def _vocabulary_mismatch(self, backend: Backend, item: ScoringItem) -> str | None:
+        """Why the variant cannot score the baseline's token ids, or None when it can.
+
+        Token ids mean the same only with the same vocabulary and the same prompt rendering, which
+        two engines serving one model need not share (a GGUF tokenizer against the HF one, another
+        chat template). The variant tokenizes the baseline's own output after the prompt as the
+        baseline did: its vocabulary size and tokens must equal the reference's.
+        """
+        reference = self.stored.get(ItemKey(item.baseline_row["variant"], item.task, item.sample.id, item.repetition))
+        if reference is None:
+            return None  # the item fails on its own, with its own error
+        probe: TeacherForcedScores = await backend.teacher_force(self._request(
+            item, text=item.baseline_row["text"] or "", append_end=item.baseline_row.get("finish_reason") == "stop",
+            top_k=1,
+        ))
+        stored_vocab = reference.get("vocab_size")
+        if stored_vocab is not None and probe.vocab_size != stored_vocab:
+            return (f"its vocabulary has {probe.vocab_size} entries, the baseline's {stored_vocab}: "
+                    "token ids cannot be compared across them")
+        theirs, ours = tuple(reference["tokens"]), tuple(probe.tokens)
+        if theirs != ours:
+            at = next((i for i, (a, b) in enumerate(zip(theirs, ours)) if a != b), min(len(theirs), len(ours)))
+            return (f"it renders the prompt or tokenizes the baseline's output differently (first difference at "
+                    f"token {at} of {len(theirs)} on item {item.sample.id!r}): token ids cannot be compared")
+        return None
 
     async def _guarded(self, work: Callable[..., Any], backend: Backend, item: ScoringItem, semaphore: asyncio.Semaphore) -> str | None:
         """One item with the run's retry policy; a failure is stored as an error row."""
@@ -240,6 +272,7 @@ class _TeacherForcing:
         return _row(
             _key(item), item.variant, TEACHER_FORCED,
             tokens=list(scores.tokens),
+            vocab_size=scores.vocab_size,
             token_logprobs=list(scores.token_logprobs),
             top_ids=[list(ids) for ids in scores.top_ids],
             top_logprobs=[list(values) for values in scores.top_logprobs],

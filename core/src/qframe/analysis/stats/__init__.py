@@ -22,11 +22,22 @@ against the same items) share one draw instead of paying for it again.
 from __future__ import annotations
 
 from qframe.analysis.stats.agreement import cohen_kappa
-from qframe.analysis.stats.bootstrap import cluster_bootstrap_delta, paired_bootstrap_delta, paired_bootstrap_deltas
+from qframe.analysis.stats.bootstrap import (
+    cluster_bootstrap_delta,
+    cluster_bootstrap_deltas,
+    paired_bootstrap_delta,
+    paired_bootstrap_deltas,
+)
 from qframe.analysis.stats.differences import paired_t_test, tost_paired, welch_t_test
 from qframe.analysis.stats.effects import cohens_d, cohens_d_paired, items_needed, mde_continuous, minimum_detectable_effect, power_factor
 from qframe.analysis.stats.multiple import holm, holm_by_family
-from qframe.analysis.stats.paired_proportions import equivalence_paired_binary, tango_interval, tango_statistic, verdict_from_interval
+from qframe.analysis.stats.paired_proportions import (
+    bounded_interval,
+    equivalence_paired_binary,
+    tango_interval,
+    tango_statistic,
+    verdict_from_interval,
+)
 from qframe.analysis.stats.proportions import MCNEMAR_EXACT_MAX_DISCORDANT, mcnemar_test, sign_test, wilson_interval
 from qframe.analysis.stats.results import DeltaCI, Interval, KappaResult, McNemarResult, TostResult, TTestResult
 
@@ -38,7 +49,9 @@ __all__ = [
     "McNemarResult",
     "TTestResult",
     "TostResult",
+    "bounded_interval",
     "cluster_bootstrap_delta",
+    "cluster_bootstrap_deltas",
     "cohen_kappa",
     "cohens_d",
     "cohens_d_paired",

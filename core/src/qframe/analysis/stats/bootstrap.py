@@ -68,12 +68,26 @@ def cluster_bootstrap_delta(
     confidence: float = 0.95,
     seed: int = 42,
 ) -> DeltaCI:
+    """:func:`cluster_bootstrap_deltas` at one confidence level."""
+    [interval] = cluster_bootstrap_deltas(a, b, clusters, n_resamples, (confidence,), seed)
+    return interval
+
+
+def cluster_bootstrap_deltas(
+    a: ArrayLike,
+    b: ArrayLike,
+    clusters: Sequence[Hashable],
+    n_resamples: int = 2000,
+    confidences: Sequence[float] = (0.95,),
+    seed: int = 42,
+) -> list[DeltaCI]:
     """Mean paired difference ``b - a`` with a bootstrap interval that resamples whole clusters.
 
     Items of one cluster (the questions of one MMLU subject) are correlated, so resampling
     items one by one understates the variance. Here clusters are drawn with replacement and
     each drawn cluster brings all its items; a resample's delta is the mean over those items.
-    scipy offers no cluster bootstrap, hence the hand-written resampling.
+    One interval per level in ``confidences``, all from the same resamples. scipy offers no
+    cluster bootstrap, hence the hand-written resampling.
     """
     import numpy as np
 
@@ -87,5 +101,5 @@ def cluster_bootstrap_delta(
     cluster_sizes = np.bincount(cluster_of_item, minlength=n_clusters).astype(np.float64)
     weights = _resample_weights(n_clusters, n_resamples, seed)
     resampled_means = (weights @ cluster_totals) / (weights @ cluster_sizes)
-    low, high = _percentile_interval(resampled_means, confidence)
-    return DeltaCI(float(difference.mean()), low, high)
+    delta = float(difference.mean())
+    return [DeltaCI(delta, *_percentile_interval(resampled_means, level)) for level in confidences]

@@ -17,6 +17,7 @@ out here; the roots are found by scipy's ``brentq``.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from qframe.analysis.stats._support import _check_level
 from qframe.analysis.stats.results import Interval, TostResult
@@ -25,15 +26,16 @@ _EDGE = 1e-12
 """How close to ±1 root finding starts (the statistic is finite just inside the boundary)."""
 
 
-def _check_counts(gained: int, lost: int, n: int) -> None:
+def _check_counts(gained: float, lost: float, n: int) -> None:
     if n < 1 or gained < 0 or lost < 0 or gained + lost > n:
         raise ValueError(f"not a paired table: gained={gained}, lost={lost}, n={n}")
 
 
-def tango_statistic(gained: int, lost: int, n: int, difference: float) -> float:
+def tango_statistic(gained: float, lost: float, n: int, difference: float) -> float:
     """Tango's score statistic of ``H0: p_variant - p_baseline = difference``.
 
     Positive when the observed difference ``(gained - lost) / n`` lies above ``difference``.
+    ``gained`` and ``lost`` may be fractional (see :func:`bounded_interval`).
     """
     _check_counts(gained, lost, n)
     if not -1.0 < difference < 1.0:
@@ -51,7 +53,7 @@ def tango_statistic(gained: int, lost: int, n: int, difference: float) -> float:
     return observed / math.sqrt(variance)
 
 
-def tango_interval(gained: int, lost: int, n: int, confidence: float = 0.95) -> Interval:
+def tango_interval(gained: float, lost: float, n: int, confidence: float = 0.95) -> Interval:
     """Two-sided ``confidence`` score interval of ``p_variant - p_baseline`` (Tango 1998)."""
     _check_counts(gained, lost, n)
     _check_level(confidence, "confidence")
@@ -89,6 +91,33 @@ def equivalence_paired_binary(gained: int, lost: int, n: int, margin: float, alp
     return TostResult(
         max(above_lower, below_upper), verdict_from_interval(interval.low, interval.high, margin), interval.low, interval.high
     )
+
+
+def bounded_interval(differences: Sequence[float], confidence: float = 0.95) -> Interval:
+    """Interval of the mean of paired differences of item means in [0, 1] (each in [-1, 1]).
+
+    Item means of 0/1 outcomes (over repetitions at temperature > 0, or over the templates of
+    one request) are fractions; a percentile bootstrap of them collapses when few items differ.
+    This interval is the span of two: Tango's score interval with the fractional discordance
+    ``gained = sum(max(d, 0))``, ``lost = sum(max(-d, 0))`` over ``n`` items, and the t
+    interval of the differences. The score part is valid because ``d² <= |d|`` for ``|d| <= 1``:
+    the variance it assumes is at least the true one, and with binary outcomes it is exactly
+    the binary interval, so a fractional run is never more certain than a binary one with the
+    same discordance (with none, ``±z²/(n + z²)``). The t part guards skewed samples.
+    """
+    import numpy as np
+
+    values = np.asarray(differences, dtype=np.float64)
+    if values.size < 1 or np.abs(values).max() > 1 + 1e-12:
+        raise ValueError("bounded_interval needs at least one difference, each within [-1, 1]")
+    gained, lost = float(np.clip(values, 0, None).sum()), float(np.clip(-values, 0, None).sum())
+    score = tango_interval(gained, lost, int(values.size), confidence)
+    if values.size < 2 or np.ptp(values) == 0:
+        return score
+    from scipy.stats import sem, t
+
+    low, high = t.interval(confidence, values.size - 1, loc=values.mean(), scale=sem(values))
+    return Interval(min(score.low, float(low)), max(score.high, float(high)))
 
 
 def verdict_from_interval(low: float, high: float, margin: float) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from qframe.analysis.stats._support import _check_level, _paired_binary
@@ -15,21 +16,27 @@ MCNEMAR_EXACT_MAX_DISCORDANT = 25
 """McNemar uses the exact binomial test up to this many discordant pairs, chi-square above it."""
 
 
-def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> Interval:
+def wilson_interval(successes: float, n: int, confidence: float = 0.95) -> Interval:
     """Wilson score interval for a proportion of ``successes`` out of ``n``.
 
     Unlike the normal (Wald) interval it stays inside [0, 1] and keeps its coverage near 0 and
-    1, which matters for accuracies and win rates measured on a few hundred items.
+    1, which matters for accuracies and win rates measured on a few hundred items. Written in
+    closed form (scipy's ``binomtest`` takes whole counts only) so that ``successes`` may be a
+    sum of item means in [0, 1]: their variance is at most the binary one, so the interval
+    stays valid.
     """
     if n <= 0:
         raise ValueError(f"a proportion needs at least one trial, got n={n}")
     if not 0 <= successes <= n:
         raise ValueError(f"successes must lie in [0, n={n}], got {successes}")
     _check_level(confidence, "confidence")
-    from scipy.stats import binomtest
+    from scipy.stats import norm
 
-    interval = binomtest(successes, n).proportion_ci(confidence_level=confidence, method="wilson")
-    return Interval(float(interval.low), float(interval.high))
+    z = float(norm.ppf(1 - (1 - confidence) / 2))
+    share, spread = successes / n, z * z / n
+    centre = (share + spread / 2) / (1 + spread)
+    half = z * math.sqrt(share * (1 - share) / n + z * z / (4 * n * n)) / (1 + spread)
+    return Interval(max(0.0, centre - half), min(1.0, centre + half))
 
 
 def sign_test(wins: int, losses: int) -> float:

@@ -14,15 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+from qframe.model_shape import GGUF_SHAPE_KEYS
 
 GGUF_MAGIC = b"GGUF"
-SHAPE_KEYS = {
-    "n_layer": "block_count",
-    "n_embd": "embedding_length",
-    "n_head": "attention.head_count",
-    "n_head_kv": "attention.head_count_kv",
-}
-"""Names in :attr:`GgufInfo.shape` -> the metadata key after ``<architecture>.``."""
 _HASH_CHUNK_BYTES = 1024 * 1024
 _FLOAT_TYPE_NAMES = frozenset({"F32", "F16", "BF16"})
 
@@ -69,8 +63,8 @@ class GgufInfo:
     file_type: str
     tensors: tuple[TensorSummary, ...]
     shape: dict[str, int] = attrs.field(factory=dict)
-    """Architecture sizes a KV-cache estimate needs: ``n_layer``, ``n_embd``, ``n_head``,
-    ``n_head_kv`` (each present only when the file's metadata has it)."""
+    """Architecture sizes a KV-cache estimate needs (:mod:`qframe.model_shape`), each present
+    only when the file's metadata has it."""
 
     @property
     def is_quantized(self) -> bool:
@@ -199,7 +193,7 @@ def inspect_gguf(path: str | Path) -> GgufInfo:
     context_length = metadata_value(reader, f"{architecture}.context_length")
     shape = {
         name: int(value)
-        for name, key in SHAPE_KEYS.items()
+        for name, key in GGUF_SHAPE_KEYS.items()
         if isinstance(value := metadata_value(reader, f"{architecture}.{key}"), int | float)
     }
     type_counts: Counter[str] = Counter()

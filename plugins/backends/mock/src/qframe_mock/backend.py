@@ -147,6 +147,7 @@ class MockBackend:
             finish_reason="length" if len(words) == request.max_tokens else "stop",
             prompt_eval_ms=self.latency_s * 1000 * 0.2,
             eval_ms=eval_ms,
+            eval_tokens=max(len(words) - 1, 0) if eval_ms else None,
             ttft_ms=self.latency_s * 1000 * 0.2,
             top_logprobs=top_logprobs,
             applied={"temperature": request.temperature, "seed": request.seed, "max_tokens": request.max_tokens},

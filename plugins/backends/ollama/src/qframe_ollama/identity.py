@@ -13,15 +13,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from qframe.model_shape import GGUF_SHAPE_KEYS
 from qframe.protocols import ModelInfo
 
-SHAPE_KEYS = {
-    "n_layer": "block_count",
-    "n_embd": "embedding_length",
-    "n_head": "attention.head_count",
-    "n_head_kv": "attention.head_count_kv",
-}
-"""Architecture sizes the memory estimate reads -> the model_info key after ``<architecture>.``."""
 _WEIGHTS_BLOB = re.compile(r"^FROM\s+\S*sha256[-:]([0-9a-f]{64})\s*$", re.MULTILINE)
 
 
@@ -78,7 +72,7 @@ def model_info(
     size = _field(listed, "size")
     weights = _WEIGHTS_BLOB.search(_field(shown, "modelfile") or "")
     shape = {
-        name: info[f"{architecture}.{key}"] for name, key in SHAPE_KEYS.items() if f"{architecture}.{key}" in info
+        name: info[f"{architecture}.{key}"] for name, key in GGUF_SHAPE_KEYS.items() if f"{architecture}.{key}" in info
     }
     return ModelInfo(
         model=tag,

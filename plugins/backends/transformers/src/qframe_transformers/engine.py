@@ -21,6 +21,7 @@ from typing import Any
 import attrs
 
 from qframe.errors import BadInputError
+from qframe.model_shape import shape_from_hf_config
 
 from .checkpoint import Checkpoint
 
@@ -116,7 +117,7 @@ class TransformersEngine:
             "architecture": self.model.config.model_type,
             "loader": "gguf" if self.checkpoint.gguf_file else "safetensors",
             "quantization_config": quantization,
-        }
+        } | shape_from_hf_config(self.model.config.to_dict())
         if self.checkpoint.gguf_file:
             details["weights_decompressed"] = True
             details["kernel_note"] = (

@@ -33,6 +33,7 @@ import attrs
 
 from qframe import hf_checkpoint
 from qframe.errors import BackendError, MissingCapabilityError
+from qframe.model_shape import shape_from_hf_config
 from qframe.protocols import (
     BackendSpec,
     GenerationRequest,
@@ -125,6 +126,7 @@ class VllmBackend:
             raise
         self._worker = worker
         details = engine | {"quantization_config": config.get("quantization_config"), "python": str(self.python)}
+        details |= shape_from_hf_config(config)
         if stats.quantized_bits_per_weight is not None:
             details |= {
                 "quantized_bits_per_weight": stats.quantized_bits_per_weight,

@@ -86,14 +86,30 @@ def axis(cell: Mapping[str, Any], delta_key: str, bounds: Sequence[float], point
     )
 
 
-def evidence(name: str, label: str, rule: Callable[..., str], axes: Sequence[Axis], ci: Sequence[float] | None) -> dict[str, Any]:
-    """``<name>_evidence``, ``<name>_ci`` and ``<name>_items_needed`` for ``label`` from ``rule(*points)``."""
+def evidence(
+    name: str,
+    label: str,
+    rule: Callable[..., str],
+    axes: Sequence[Axis],
+    ci: Sequence[float] | None,
+    any_axis_decides: bool = False,
+) -> dict[str, Any]:
+    """``<name>_evidence``, ``<name>_ci`` and ``<name>_items_needed`` for ``label`` from ``rule(*points)``.
+
+    Items needed are the largest over the undecided axes (every one must be decided), or with
+    ``any_axis_decides`` the smallest (deciding one axis settles the label, as deciding either
+    bound of a region excludes the region).
+    """
     reachable = {str(rule(*point)) for point in product(*(a.probes() for a in axes))}
     decided = reachable == {label} and all(a.interval is not None for a in axes)
     needed: int | None = None
     if not decided:
         per_axis = [a.items_needed() for a in axes if a.interval is not None]
-        needed = None if not per_axis or None in per_axis else max(per_axis) or None
+        if any_axis_decides:
+            known = [n for n in per_axis if n]
+            needed = min(known) if known else None
+        else:
+            needed = None if not per_axis or None in per_axis else max(per_axis) or None
     return {
         f"{name}_evidence": SUPPORTED if decided else INCONCLUSIVE,
         f"{name}_ci": list(ci) if ci is not None else None,
@@ -108,3 +124,8 @@ def baseline_evidence(name: str) -> dict[str, Any]:
 
 def missing_evidence(name: str) -> dict[str, Any]:
     return {f"{name}_evidence": None, f"{name}_ci": None, f"{name}_items_needed": None}
+
+
+def unknown_evidence(name: str) -> dict[str, Any]:
+    """A label that should exist but cannot be computed (no outcomes): inconclusive, items unknown."""
+    return {f"{name}_evidence": INCONCLUSIVE, f"{name}_ci": None, f"{name}_items_needed": None}

@@ -35,7 +35,7 @@ class ItemPair:
 def _pairs(data: RunData, variant: str, metric: str, wanted: tuple[float, float]) -> list[tuple[str, str]]:
     """Pooled item keys whose (baseline, variant) outcomes are ``wanted``."""
     baseline = data.baseline_of[variant]
-    keys, base, mine = paired(data.outcomes(baseline, POOLED, metric), data.outcomes(variant, POOLED, metric))
+    keys, base, mine = paired(data.item_outcomes(baseline, POOLED, metric), data.item_outcomes(variant, POOLED, metric))
     return [key for key, b, m in zip(keys, base, mine, strict=True) if (b >= 0.5, m >= 0.5) == wanted]
 
 

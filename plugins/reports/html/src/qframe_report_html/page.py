@@ -57,7 +57,7 @@ def evidence_html(evidence: Evidence) -> str:
     css = "bad" if evidence.label in WORRYING_LABELS else "good"
     parts = []
     if evidence.ci is not None:
-        parts.append(f"CI [{evidence.ci[0]:+.1f}, {evidence.ci[1]:+.1f}] pp")
+        parts.append(f"CI [{evidence.ci[0]:+.1f}, {evidence.ci[1]:+.1f}] {esc(evidence.unit)}")
     if evidence.status is not None:
         needed = f": ~{evidence.items_needed} items needed" if evidence.status == "inconclusive" and evidence.items_needed else ""
         parts.append(f'<span class="{esc(evidence.status)}">{esc(evidence.status)}</span>{needed}')
@@ -176,13 +176,20 @@ def tier_summary(analysis: Analysis) -> str:
                         f"{esc(', '.join(result.binding))} binds</td></tr>")
             continue
         runner = result.runner_up.variant if result.runner_up else "–"
-        rows.append(f"<tr><td>{tier:g} GB</td><td><b>{esc(best.variant)}</b></td><td>{evidence_html(best.quality)}</td>"
+        pick = f"<b>{esc(best.variant)}</b>" + (
+            f' <span class="inconclusive" title="{esc("; ".join(result.provisional))}">provisional</span>'
+            if result.provisional else "")
+        rows.append(f"<tr><td>{tier:g} GB</td><td>{pick}</td><td>{evidence_html(best.quality)}</td>"
                     f"<td>{evidence_html(best.safety)}</td><td>{esc(runner)}</td></tr>")
     table = ("<table><thead><tr><th>Memory tier</th><th>Ship</th><th>Quality tier (evidence)</th>"
              f"<th>Safety regime (evidence)</th><th>Runner-up</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
     overall = recommend(analysis, Constraints())
-    reasons = [f"<li><b>{esc(a.variant)}</b>: {esc(a.why_not())}.</li>" for a in overall.excluded]
+    reasons = [f"<li><b>{esc(a.variant)}</b>: {esc(a.why_not())}.</li>" for a in overall.excluded if a.rejected]
     rejected = ("<ul class=\"reasons\">" + "".join(reasons) + "</ul>") if reasons else "<p>No variant is rejected.</p>"
+    unproven = [f"<li><b>{esc(a.variant)}</b>: {esc(a.why_not())}.</li>" for a in overall.excluded if not a.rejected]
+    if unproven:
+        rejected += ("<p class=\"meta\">Not shown to qualify (the labels that exclude them are inconclusive):</p>"
+                     "<ul class=\"reasons inconclusive\">" + "".join(unproven) + "</ul>")
     return (f'<div class="summary"><div class="card"><h2>Recommendation per memory tier</h2>{table}'
             f'<p class="meta">Constraints: {esc(overall.constraints.describe())} (as <code>qframe recommend</code>). '
             "A label is <span class=\"supported\">supported</span> when its whole CI gives the same label, else "

@@ -14,7 +14,7 @@ from statistics import fmean
 from typing import Any
 
 from qframe.analysis import stats
-from qframe.analysis.cells import key_metric_items, native_rates
+from qframe.analysis.cells import fidelity_item_kl, key_metric_items, native_rates
 from qframe.analysis.data import POOLED, RunData
 from qframe.analysis.decisions import is_deployable, memory_of, quality_of
 from qframe.analysis.evidence import delta_interval
@@ -103,7 +103,7 @@ def ladder_curves(analysis: Analysis, data: RunData) -> str | None:
             (f"judge {primary}", [_proportion(list(data.pooled(c["variant"], outcome_name("refusal", primary)).values()),
                                               confidence) if primary else None for c in cells], 100.0)]),
         ("KL divergence to baseline (nats)", [
-            ("mean", [_mean_ci(list(data.pooled(c["variant"], "kl_divergence").values()), confidence) for c in cells], 1.0)]),
+            ("mean", [_mean_ci(_item_kl(data, c["variant"]), confidence) for c in cells], 1.0)]),
     ]
     panels = [(title, series) for title, series in panels if any(p is not None for _, points, _ in series for p in points)]
     if not panels:
@@ -272,3 +272,8 @@ PLOTS = (
      lambda a, d: speed(a, d)),
 )
 """(anchor, title, how to read it, drawing function) of every plot, in page order."""
+
+
+def _item_kl(data: RunData, variant: str) -> list[float]:
+    """Per-item KL as the cells read it: the teacher-forced fidelity stage's, else the metric's."""
+    return fidelity_item_kl(data, variant) or list(data.pooled(variant, "kl_divergence").values())

@@ -215,11 +215,14 @@ class BiasTask(SafetyTask):
 
 
 def _harmful_sample(request: HarmfulRequest) -> Sample:
+    """The plain request; its id is also its ``request_id``, the unit it shares with its jailbreaks."""
+    sample_id = stable_id("harm", request.text)
     return Sample(
-        id=stable_id("harm", request.text),
+        id=sample_id,
         prompt=request.text,
         group=cluster(request.topic, request.source),
-        metadata={"category": "harmful", "topic": request.topic, "target": request.target, "source": request.source},
+        metadata={"category": "harmful", "topic": request.topic, "target": request.target, "source": request.source,
+                  "request_id": sample_id},
     )
 
 
