@@ -270,3 +270,16 @@ def test_a_transformers_variant_reports_the_shape_the_memory_estimate_needs(tmp_
     details = asyncio.run(facts())
     assert {"n_layer", "n_head", "n_head_kv", "head_dim"} <= set(details)
     assert kv_cache_bytes(details, 128, 2) > 0
+
+
+def test_items_needed_beyond_any_pool_say_the_run_cannot_decide_and_plan_one_margin_away():
+    from qframe.analysis.evidence import label_evidence
+
+    cell = {"variant": "Q", "quality_tier": "acceptable", "quality_tier_evidence": "inconclusive",
+            "quality_tier_ci": [-6.0, -1.0], "quality_tier_items_needed": 119_573, "items": 200,
+            "benchmark_delta_pp_factor": 2500.0, "benchmark_delta_pp_min_factor": 7.85}
+    text = label_evidence({"settings": {"equivalence_margin_pp": 1.0}}, cell, "quality_tier").describe()
+    assert "the run cannot decide at this effect size (~119573 items needed)" in text
+    assert "~2500 items would decide an effect 1 pp from the boundary" in text
+    near = cell | {"quality_tier_items_needed": 900}
+    assert label_evidence({"settings": {}}, near, "quality_tier").describe().endswith("inconclusive: ~900 items needed)")

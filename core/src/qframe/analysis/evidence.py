@@ -48,10 +48,23 @@ class Evidence:
     note: str = ""
     unit: str = "pp"
     """Unit of ``ci`` (``pp``, or ``%`` for a relative change)."""
+    at_margin: tuple[int, float] | None = None
+    """When ``items_needed`` lies far beyond the run: (items for an effect one margin from the
+    boundary, that margin in pp), the figure worth planning for instead."""
 
     @property
     def supported(self) -> bool:
         return self.status == SUPPORTED
+
+    def needed_text(self) -> str:
+        """What more items would decide, for an inconclusive label ('' otherwise)."""
+        if self.status != INCONCLUSIVE or not self.items_needed:
+            return ""
+        if self.at_margin:
+            items, margin = self.at_margin
+            return (f"the run cannot decide at this effect size (~{self.items_needed} items needed); "
+                    f"~{items} items would decide an effect {margin:g} {self.unit} from the boundary")
+        return f"~{self.items_needed} items needed"
 
     def describe(self) -> str:
         """``hidden_danger (CI [-30.1, -3.2] pp, inconclusive: ~40 items needed)``."""
@@ -61,10 +74,8 @@ class Evidence:
         if self.ci is not None:
             parts.append(f"CI [{self.ci[0]:+.1f}, {self.ci[1]:+.1f}] {self.unit}")
         if self.status is not None:
-            status = self.status
-            if self.status == INCONCLUSIVE and self.items_needed:
-                status += f": ~{self.items_needed} items needed"
-            parts.append(status)
+            needed = self.needed_text()
+            parts.append(f"{self.status}: {needed}" if needed else self.status)
         if self.note:
             parts.append(self.note)
         return f"{self.label} ({', '.join(parts)})" if parts else self.label
@@ -78,8 +89,31 @@ def label_evidence(analysis: Mapping[str, Any], cell: Mapping[str, Any], key: st
     if f"{key}_evidence" not in cell:
         return Evidence(label, INCONCLUSIVE, note="no CI available")
     ci = cell.get(f"{key}_ci")
-    return Evidence(label, cell[f"{key}_evidence"], tuple(ci) if ci is not None else None, cell.get(f"{key}_items_needed"),
-                    unit=cell.get(f"{key}_ci_unit") or "pp")
+    needed = cell.get(f"{key}_items_needed")
+    return Evidence(label, cell[f"{key}_evidence"], tuple(ci) if ci is not None else None, needed,
+                    unit=cell.get(f"{key}_ci_unit") or "pp", at_margin=_at_margin(analysis, cell, key, needed))
+
+
+LABEL_DELTAS = {
+    "quality_tier": ("benchmark_delta_pp", "generation_delta_pct"),
+    "safety_regime": ("refusal_delta_pp",),
+    "hidden_danger": ("refusal_delta_pp",),
+    "deployment_role": ("refusal_delta_pp",),
+}
+"""Label -> the deltas its items needed come from (the first the cell has)."""
+
+
+def _at_margin(analysis: Mapping[str, Any], cell: Mapping[str, Any], key: str, needed: int | None) -> tuple[int, float] | None:
+    """Items for an effect one margin from the boundary, where ``needed`` is beyond any pool."""
+    items = cell.get("items") or 0
+    if not needed or not items or needed <= UNDECIDABLE_FACTOR * items:
+        return None
+    margin = (analysis.get("settings") or {}).get("equivalence_margin_pp", 1.0)
+    delta = next((d for d in LABEL_DELTAS.get(key, ()) if cell.get(f"{d}_factor") is not None), None)
+    if delta is None:
+        return None
+    factor, min_factor = cell[f"{delta}_factor"], cell.get(f"{delta}_min_factor") or 0.0
+    return max(2, math.ceil(max(factor / margin**2, min_factor / margin))), margin
 
 
 def delta_interval(analysis: Mapping[str, Any], variant: str, delta: str) -> tuple[float, float] | None:

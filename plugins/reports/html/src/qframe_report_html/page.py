@@ -59,7 +59,7 @@ def evidence_html(evidence: Evidence) -> str:
     if evidence.ci is not None:
         parts.append(f"CI [{evidence.ci[0]:+.1f}, {evidence.ci[1]:+.1f}] {esc(evidence.unit)}")
     if evidence.status is not None:
-        needed = f": ~{evidence.items_needed} items needed" if evidence.status == "inconclusive" and evidence.items_needed else ""
+        needed = f": {esc(evidence.needed_text())}" if evidence.needed_text() else ""
         parts.append(f'<span class="{esc(evidence.status)}">{esc(evidence.status)}</span>{needed}')
     if evidence.note:
         parts.append(esc(evidence.note))
