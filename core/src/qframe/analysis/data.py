@@ -202,13 +202,12 @@ class RunData:
     def outcomes(self, variant: str, task: str, metric: str) -> Mapping[Any, float]:
         """Per-unit values of one metric, the statistics' input: items, except that items sharing a
         request are averaged into one unit keyed by the request id (``(REQUEST, id)`` when pooled)."""
+        items = self.item_outcomes(variant, task, metric)
+        if not self.request_of:
+            return items
         cached = self._units.get((variant, task, metric))
         if cached is not None:
             return cached
-        items = self.item_outcomes(variant, task, metric)
-        if not self.request_of:
-            self._units[(variant, task, metric)] = dict(items)
-            return items
         grouped: dict[Any, list[float]] = {}
         for key, value in items.items():
             request = self.request_of.get(key if task == POOLED else (task, key))
