@@ -24,7 +24,7 @@ def _make_backend(spec):
 
 @hookimpl
 def qframe_register_backends(register) -> None:
-    register("llamacpp", _make_backend, "GGUF models in-process with llama.cpp (CPU), native timings")
+    register("llamacpp", _make_backend, "GGUF models with llama.cpp (CPU) in a worker process per model, native timings")
 
 
 @hookimpl
