@@ -428,3 +428,12 @@ def test_batched_paired_bootstrap_equals_separate_calls() -> None:
         assert result.delta == pytest.approx(single.delta)
         assert result.low == pytest.approx(single.low) and result.high == pytest.approx(single.high)
     assert stats.paired_bootstrap_deltas([]) == []
+
+
+def test_wilson_ends_are_exact_and_fractional_counts_are_accepted() -> None:
+    """A rate of 0 or 1 has its bound exactly at 0 or 1 (the report's error bars need point inside
+    interval), and item means summed to a fraction get the interval between their neighbours'."""
+    for n in range(1, 300):
+        assert stats.wilson_interval(n, n).high == 1.0 and stats.wilson_interval(0, n).low == 0.0
+    between = stats.wilson_interval(10.5, 40)
+    assert stats.wilson_interval(10, 40).low < between.low < stats.wilson_interval(11, 40).low

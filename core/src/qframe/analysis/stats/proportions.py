@@ -36,7 +36,10 @@ def wilson_interval(successes: float, n: int, confidence: float = 0.95) -> Inter
     share, spread = successes / n, z * z / n
     centre = (share + spread / 2) / (1 + spread)
     half = z * math.sqrt(share * (1 - share) / n + z * z / (4 * n * n)) / (1 + spread)
-    return Interval(max(0.0, centre - half), min(1.0, centre + half))
+    # At 0 or n successes the bound is exactly 0 or 1; rounding must not leave the point outside.
+    low = 0.0 if successes == 0 else max(0.0, min(share, centre - half))
+    high = 1.0 if successes == n else min(1.0, max(share, centre + half))
+    return Interval(low, high)
 
 
 def sign_test(wins: int, losses: int) -> float:

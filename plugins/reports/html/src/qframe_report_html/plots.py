@@ -52,7 +52,7 @@ def _ladder(analysis: Analysis) -> list[Mapping[str, Any]]:
 def _proportion(values: Sequence[float], confidence: float) -> tuple[float, float, float] | None:
     if not values:
         return None
-    ci = stats.wilson_interval(round(sum(values)), len(values), confidence)
+    ci = stats.wilson_interval(sum(values), len(values), confidence)  # item means may be fractions
     return fmean(values), ci.low, ci.high
 
 
