@@ -14,10 +14,12 @@ with the sizes that fit. ``lm_head`` stays unquantized, as is usual for both met
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +101,30 @@ def recipe(method: str, bits: int, group_size: int) -> Any:
     return [AWQModifier(), QuantizationModifier(config_groups=groups, ignore=list(IGNORED_LAYERS))]
 
 
+def calibration_threads() -> int:
+    """Threads calibration runs on: every core, whatever an earlier caller set. GPTQ's rounding
+    decisions depend on the order of its floating-point sums, so a checkpoint built after
+    something set ``torch.set_num_threads(1)`` would differ from one built in a fresh process."""
+    return os.cpu_count() or 1
+
+
+@contextmanager
+def reproducible_torch(threads: int, seed: int) -> Iterator[None]:
+    """Run the block on ``threads`` threads with torch's global generator seeded with ``seed``
+    (llm-compressor draws its calibration batches from it), then restore the caller's state, so
+    the same spec gives the same checkpoint whatever ran before in the process."""
+    import torch
+
+    previous = torch.get_num_threads()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        torch.set_num_threads(threads)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(previous)
+
+
 def quantize_checkpoint(
     source: str | Path,
     method: str,
@@ -142,7 +168,9 @@ def quantize_checkpoint(
         if shortfall:
             calibration_record["warning"] = shortfall
             log(f"quantize: warning: {shortfall}")
-        with library_output_to(library_log):
+        calibration_record["threads"] = calibration_threads()
+        reproducible = reproducible_torch(calibration_record["threads"], calibration.seed)
+        with library_output_to(library_log), reproducible:
             _run_oneshot(model, tokenizer, recipe(method, bits, group_size), ids, calibration.sequence_length)
             model.save_pretrained(partial, save_compressed=True)
             tokenizer.save_pretrained(partial)
