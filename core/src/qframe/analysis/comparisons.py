@@ -124,20 +124,10 @@ def compare_pair(
         verdict = None  # the margin is in accuracy points; a metric in other units has none to judge by
     else:
         verdict = stats.verdict_from_interval(row["equivalence_ci_low"], row["equivalence_ci_high"], margin)
+    from qframe.analysis.planning import planning_factors  # planning reads this module's targets
+
     row |= {"equivalence": verdict, "equivalent": verdict == "equivalent"} | planning_factors(row, settings)
     return row
-
-
-def planning_factors(row: Mapping[str, Any], settings: AnalysisSection) -> dict[str, float]:
-    """``factor`` (and for 0/1-based outcomes ``min_factor``) of a paired row, in its own units:
-    items to tell a true difference ``d`` apart = ``max(factor / d², min_factor / |d|)``."""
-    from qframe.analysis.planning import difference_variance
-
-    power_factor = stats.power_factor(settings.alpha, settings.power)
-    factors = {"factor": power_factor * difference_variance(row, settings)}
-    if row["kind"] != "continuous":
-        factors["min_factor"] = power_factor
-    return factors
 
 
 def cluster_of(data: RunData, task: str) -> Callable[[Any], str | None]:

@@ -43,22 +43,30 @@ def difference_variance(row: Mapping[str, Any], settings: AnalysisSection) -> fl
     return row["sd_diff"] ** 2
 
 
-def evidence_columns(name: str, row: Mapping[str, Any], settings: AnalysisSection, scale: float) -> dict[str, Any]:
-    """``<name>_ci`` (the interval labels are judged on), ``<name>_factor`` and, for 0/1
-    outcomes, ``<name>_min_factor``, all in the units of the delta times ``scale``.
-
-    Items needed to tell a true difference ``d`` (same unit) apart at the analysis alpha and
-    power is ``factor / d²``, and at least ``min_factor / d`` for 0/1 outcomes: a true
-    difference ``d`` needs at least a share ``|d|`` of discordant items, so the variance of a
-    per-item difference is at least about ``|d|`` even where none was observed or planned.
-    """
+def planning_factors(row: Mapping[str, Any], settings: AnalysisSection) -> dict[str, float]:
+    """``factor`` (and for 0/1-based outcomes ``min_factor``) of a paired row, in its own units:
+    items to tell a true difference ``d`` apart at the analysis' alpha and power =
+    ``max(factor / d², min_factor / |d|)``. A true difference ``d`` needs at least a share
+    ``|d|`` of discordant items, so the variance of a per-item difference is at least about
+    ``|d|`` even where none was observed or planned."""
     power_factor = stats.power_factor(settings.alpha, settings.power)
+    factors = {"factor": power_factor * difference_variance(row, settings)}
+    if row["kind"] in ("binary", "bounded"):
+        factors["min_factor"] = power_factor
+    return factors
+
+
+def evidence_columns(name: str, row: Mapping[str, Any], settings: AnalysisSection, scale: float) -> dict[str, Any]:
+    """``<name>_ci`` (the interval labels are judged on), ``<name>_factor`` and, for 0/1-based
+    outcomes, ``<name>_min_factor``: the row's own (:func:`planning_factors`) in the units of the
+    delta times ``scale``."""
+    factors = planning_factors(row, settings)
     columns = {
         f"{name}_ci": [row["evidence_low"] * scale, row["evidence_high"] * scale],
-        f"{name}_factor": power_factor * difference_variance(row, settings) * scale**2,
+        f"{name}_factor": factors["factor"] * scale**2,
     }
-    if row["kind"] in ("binary", "bounded"):
-        columns[f"{name}_min_factor"] = power_factor * abs(scale)
+    if "min_factor" in factors:
+        columns[f"{name}_min_factor"] = factors["min_factor"] * abs(scale)
     return columns
 
 

@@ -30,6 +30,19 @@ RAISED_AS: dict[str, type[Exception]] = {
 SIGNAL_NOTES = {signal.SIGKILL: "killed, often by the kernel's out-of-memory killer"}
 
 
+def signal_name(number: int) -> str:
+    """``SIGSEGV`` for 11 (``unknown signal`` for a number without a name)."""
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return "unknown signal"
+
+
+def describe_signal(number: int) -> str:
+    """``SIGSEGV: Segmentation fault``: the signal's name and what it usually means."""
+    return f"{signal_name(number)}: {SIGNAL_NOTES.get(number) or signal.strsignal(number)}"
+
+
 class EngineProcess:
     """One worker and its pipes; not thread-safe (one caller thread).
 
@@ -98,13 +111,7 @@ class EngineProcess:
         if self._stopping:
             return BackendError("llama.cpp worker stopped while a call was in flight")
         if code < 0:
-            number = -code
-            try:
-                name = signal.Signals(number).name
-            except ValueError:
-                name = "unknown signal"
-            note = SIGNAL_NOTES.get(number) or signal.strsignal(number)
-            cause = f"signal {number} in llama.cpp ({name}: {note})"
+            cause = f"signal {-code} in llama.cpp ({describe_signal(-code)})"
         else:
             cause = f"exit code {code} in llama.cpp"
         self._crash = EngineCrashedError(f"engine crashed: {cause}; worker log: {self.log}")

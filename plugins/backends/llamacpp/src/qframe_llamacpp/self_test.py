@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import platform
 import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -65,7 +64,9 @@ def _check_in_child(source: Path, quant: str) -> QuantCheck:
         return QuantCheck(quant, f"no answer within {CHILD_TIMEOUT_S} s")
     if done.returncode < 0:
         number = -done.returncode
-        return QuantCheck(quant, f"llama.cpp crashed with signal {number} ({signal.Signals(number).name})")
+        from .engine_process import signal_name
+
+        return QuantCheck(quant, f"llama.cpp crashed with signal {number} ({signal_name(number)})")
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
