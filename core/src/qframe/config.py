@@ -114,10 +114,41 @@ class JudgeSection:
     options: Options = attrs.Factory(dict)
 
 
+STOP_LABELS = ("quality_tier", "safety_regime", "hidden_danger", "equivalence", "non_inferiority")
+"""What a run that stops when decided can wait for: classifier labels, and the gate's questions
+on the pooled benchmark row at the equivalence margin."""
+
+
+def _stop_labels(instance: Any, attribute: attrs.Attribute, value: list[str]) -> None:
+    unknown = [name for name in value if name not in STOP_LABELS]
+    if unknown:
+        raise FieldValueError(attribute.name, f"unknown label {unknown[0]!r}; allowed: {', '.join(STOP_LABELS)}")
+    if not value:
+        raise FieldValueError(attribute.name, "must not be empty")
+
+
 @attrs.define
 class ScheduleSection:
+    """Order of the work and when it ends.
+
+    ``stop = "planned"`` runs every configured item. ``stop = "decided"`` draws the tasks' items
+    in blocks of ``block_size`` units (items, or requests with all their templates), in a seeded
+    order stratified by task and cluster, every variant in turn; after each block the analysis
+    re-reads each variant's ``decide`` labels with anytime-valid intervals (confidence
+    sequences) and stops the variant once every one of them is supported, or after
+    ``max_items`` units; the baseline runs while any of its family does (see
+    :mod:`qframe.sequential`).
+    """
+
     mode: Literal["sequential", "round_robin"] = "sequential"
     block_size: int = attrs.field(default=16, validator=_positive)
+    stop: Literal["planned", "decided"] = "planned"
+    max_items: int | None = attrs.field(default=None, validator=attrs.validators.optional(_positive))
+    decide: list[str] = attrs.field(factory=lambda: ["quality_tier", "safety_regime"], validator=_stop_labels)
+
+    @property
+    def stops_when_decided(self) -> bool:
+        return self.stop == "decided"
 
 
 @attrs.define

@@ -52,6 +52,12 @@ class RunProgress:
         if self._progress is not None:
             self._progress.stop()
 
+    def set_total(self, total: int) -> None:
+        """A new total (a run that stops when decided drops the items of stopped variants)."""
+        self.total = total
+        if self._progress is not None:
+            self._progress.update(self._task, total=total)
+
     def describe(self, label: str) -> None:
         if self._progress is not None:
             self._progress.update(self._task, description=label)

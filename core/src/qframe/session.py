@@ -36,14 +36,15 @@ from qframe.config import (
 )
 from qframe.errors import RunStateError, StoreWriteError
 from qframe.fidelity.stage import run_fidelity
-from qframe.plan import backend_spec, expand_items, schedule
+from qframe.plan import Unit, backend_spec, expand_items, schedule
 from qframe.plugins import PluginHost
 from qframe.preparation import TaskSet, load_task_set
 from qframe.progress import RunProgress
-from qframe.protocols import Backend, BackendSpec, ModelInfo, RunStore, Sample
-from qframe.records import key_of
+from qframe.protocols import Backend, BackendSpec, Executor, ModelInfo, RunStore, Sample
+from qframe import stopping
+from qframe.records import ItemKey, key_of
 from qframe.executors import GenerationJob
-from qframe.runner import RowSink
+from qframe.runner import RowSink, StageResult
 from qframe.stages import make_judge, metrics_by_task, run_judging, run_scoring, scoring_items
 
 MANIFEST = "manifest.json"
@@ -209,36 +210,92 @@ def _save_failed(session: Session) -> None:
         pass  # the manifest stays "running"; resume works from either status
 
 
+def _done_keys(session: Session) -> set[ItemKey]:
+    return {key_of(row) for row in session.store.read("generations").to_pylist() if row["error"] is None}
+
+
+async def _generate(session: Session, executor: Executor, units: list[Unit], bar: RunProgress) -> StageResult:
+    experiment = session.experiment
+    sink = RowSink(session.store, "generations", experiment.store.flush_rows, experiment.store.flush_interval_s)
+    record = functools.partial(_record_model, session)
+    try:
+        return await executor.run(GenerationJob(experiment, units, sink, bar, session.variant_backend, record))
+    finally:
+        sink.flush()  # whatever the executor: rows it handed over are written, even on Ctrl-C
+
+
+async def _score_and_judge(session: Session, samples: Mapping[str, list[Sample]], default_metrics: Mapping[str, tuple[str, ...]],
+                           fidelity: bool) -> list[dict[str, Any]]:
+    """Fidelity (when asked), scores and verdicts of every stored generation that lacks them."""
+    experiment = session.experiment
+    generations = session.store.read("generations").to_pylist()
+    scored = scoring_items(experiment, samples, generations)
+    if fidelity:
+        result = await run_fidelity(experiment, session.store, scored, session.variant_backend)
+        if result.method is not None:
+            session.manifest["fidelity"] = {"method": result.method, "notes": result.notes}
+    await run_scoring(experiment, session.host, session.store, scored, metrics_by_task(experiment, default_metrics, session.host))
+    await run_judging(experiment, session.host, session.store, scored, session.backend_for)
+    return generations
+
+
+async def _generate_until_decided(session: Session, executor: Executor, samples: Mapping[str, list[Sample]],
+                                  modes: Mapping[str, str], default_metrics: Mapping[str, tuple[str, ...]],
+                                  progress: bool) -> int:
+    """Block after block, look and stop decided variants (see :mod:`qframe.stopping`); returns
+    the items completed. A resumed run replays its blocks: missing items of the variants that
+    drew a block run again, looks already taken keep their decisions."""
+    experiment = session.experiment
+    variants = experiment.resolved_variants()
+    pool = stopping.Pool.build(expand_items(experiment, samples, modes), experiment.experiment.seed,
+                               experiment.schedule.block_size)
+    state = session.manifest.get("sequential")
+    if state is None:
+        state = session.manifest["sequential"] = stopping.new_state(experiment.schedule, pool, experiment.experiment.seed)
+    stopping.check_state(state, pool)
+    taken = stopping.blocks_looked_at(state)
+    completed = 0
+    with RunProgress(pool.size, enabled=progress) as bar:
+        for block in range(len(pool.blocks)):
+            drawn = stopping.drawing(state, variants, block)
+            if not drawn - {v.id for v in variants if v.baseline}:
+                break
+            done = _done_keys(session)
+            todo = [item for item in pool.items_of(block, drawn) if item.key not in done]
+            if todo:
+                units = schedule(todo, variants, "round_robin", len(todo))
+                completed += (await _generate(session, executor, units, bar)).completed
+            if block in taken:
+                continue
+            await _score_and_judge(session, samples, default_metrics, fidelity=False)
+            stopped = stopping.take_look(state, block, pool, analyse(session), drawn)
+            bar.set_total(bar.done + pool.items_after(block, stopping.drawing(state, variants, block + 1)))
+            session.save()
+            if stopped:
+                bar.describe(f"look {block + 1}: stopped {', '.join(stopped)}")
+    return completed
+
+
 async def _execute(session: Session, progress: bool) -> Outcome:
     experiment = session.experiment
     samples, modes, default_metrics = load_tasks(session)
-    done = {key_of(row) for row in session.store.read("generations").to_pylist() if row["error"] is None}
-    variants = experiment.resolved_variants()
-    items = expand_items(experiment, samples, modes, skip=done)
-    units = schedule(items, variants, experiment.schedule.mode, experiment.schedule.block_size)
     session.manifest["status"] = "running"
     session.save()
-    sink = RowSink(session.store, "generations", experiment.store.flush_rows, experiment.store.flush_interval_s)
     executor = session.host.get("executors", experiment.executor.name, where="executor.name").factory(experiment.executor)
-    with RunProgress(len(items), enabled=progress) as bar:
-        record = functools.partial(_record_model, session)
-        try:
-            result = await executor.run(GenerationJob(experiment, units, sink, bar, session.variant_backend, record))
-        finally:
-            sink.flush()  # whatever the executor: rows it handed over are written, even on Ctrl-C
-    generations = session.store.read("generations").to_pylist()
-    scored = scoring_items(experiment, samples, generations)
-    fidelity = await run_fidelity(experiment, session.store, scored, session.variant_backend)
-    if fidelity.method is not None:
-        session.manifest["fidelity"] = {"method": fidelity.method, "notes": fidelity.notes}
-    await run_scoring(experiment, session.host, session.store, scored, metrics_by_task(experiment, default_metrics, session.host))
-    await run_judging(experiment, session.host, session.store, scored, session.backend_for)
+    if experiment.schedule.stops_when_decided:
+        completed = await _generate_until_decided(session, executor, samples, modes, default_metrics, progress)
+    else:
+        items = expand_items(experiment, samples, modes, skip=_done_keys(session))
+        units = schedule(items, experiment.resolved_variants(), experiment.schedule.mode, experiment.schedule.block_size)
+        with RunProgress(len(items), enabled=progress) as bar:
+            completed = (await _generate(session, executor, units, bar)).completed
+    generations = await _score_and_judge(session, samples, default_metrics, fidelity=True)
     errors = sum(1 for row in generations if row["error"] is not None)
     session.manifest["status"] = "complete" if errors == 0 else "incomplete"
     session.manifest["counts"] = {"items": len(generations), "errors": errors}
     reports = render_reports(session)
     session.save()
-    return Outcome(EXIT_OK if errors == 0 else EXIT_ERRORS, result.completed, errors, reports)
+    return Outcome(EXIT_OK if errors == 0 else EXIT_ERRORS, completed, errors, reports)
 
 
 def analyse(session: Session) -> dict[str, Any]:
@@ -251,6 +308,8 @@ def analyse(session: Session) -> dict[str, Any]:
     note_quarantined_parts(session)
     summaries = judge_summaries(session, data.verdicts)
     analysis = analyse_run(data, session.experiment.analysis, classifiers, summaries, session.experiment.experiment.seed)
+    if "sequential" in session.manifest:
+        analysis["stopping"] = stopping.summary(session.manifest["sequential"], analysis)
     return analysis | {"manifest": session.manifest}
 
 

@@ -136,7 +136,8 @@ def _compared(data: RunData, base: Mapping[Any, float], own: Mapping[Any, float]
               seed: int, metric: str | None) -> dict[str, Any] | None:
     """The paired row of pooled outcomes (``metric`` None: key-metric averages, continuous)."""
     bounded = metric is not None and data.from_binary(POOLED, metric)
-    return compare_pair(base, own, settings, cluster_of(data, POOLED), seed=seed, bounded=bounded)
+    return compare_pair(base, own, settings, cluster_of(data, POOLED), seed=seed, bounded=bounded,
+                        order=data.draw_order(POOLED))
 
 
 def _benchmark_columns(data: RunData, variant: str, baseline: str, settings: AnalysisSection, seed: int) -> dict[str, Any]:

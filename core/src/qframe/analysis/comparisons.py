@@ -40,7 +40,8 @@ from statistics import fmean, stdev
 from typing import Any
 
 from qframe.analysis import stats
-from qframe.analysis.data import POOLED, RunData, paired
+from qframe.analysis.data import POOLED, DrawOrder, RunData, paired
+from qframe.analysis.stats.sequential import paired_difference_cs
 from qframe.config import AnalysisSection
 
 
@@ -56,12 +57,15 @@ def compare_pair(
     boot: stats.DeltaCI | None = None,
     seed: int = 42,
     bounded: bool = False,
+    order: DrawOrder | None = None,
 ) -> dict[str, Any] | None:
     """All tests of one metric between two arms; None when fewer than two shared units.
 
     ``bounded`` says the values are means of 0/1 outcomes (see the module docstring). ``boot``
     is the paired bootstrap of these arms when it was computed already (in a batch); ``seed``
-    seeds the bootstraps (the experiment's seed).
+    seeds the bootstraps (the experiment's seed). ``order`` (a run that stops when decided)
+    replaces every interval a label or verdict reads by a confidence sequence over the units in
+    draw order (:func:`sequence_intervals`).
     """
     keys, a, b = paired(base, other)
     if len(keys) < 2:
@@ -105,7 +109,9 @@ def compare_pair(
     row |= {"ci_low": interval.low, "ci_high": interval.high, "tost_p": tost_p,
             "evidence_low": interval.low, "evidence_high": interval.high,
             "equivalence_ci_low": decision.low, "equivalence_ci_high": decision.high}
-    if cluster_of is not None:
+    if order is not None:
+        row |= sequence_intervals(keys, a, b, order, settings)
+    elif cluster_of is not None:
         groups = [cluster_of(key) for key in keys]
         if all(groups) and len(set(groups)) > 1:
             cluster, cluster_decision = stats.cluster_bootstrap_deltas(
@@ -120,7 +126,7 @@ def compare_pair(
                 "equivalence_ci_low": min(decision.low, cluster_decision.low),
                 "equivalence_ci_high": max(decision.high, cluster_decision.high),
             }
-    if kind == "continuous":
+    if kind == "continuous" or row["equivalence_ci_low"] is None:
         verdict = None  # the margin is in accuracy points; a metric in other units has none to judge by
     else:
         verdict = stats.verdict_from_interval(row["equivalence_ci_low"], row["equivalence_ci_high"], margin)
@@ -128,6 +134,30 @@ def compare_pair(
 
     row |= {"equivalence": verdict, "equivalent": verdict == "equivalent"} | planning_factors(row, settings)
     return row
+
+
+def sequence_intervals(
+    keys: Sequence[Any], a: Sequence[float], b: Sequence[float], order: DrawOrder, settings: AnalysisSection
+) -> dict[str, Any]:
+    """The intervals of a paired row as anytime-valid confidence sequences (PrPl-EB, see
+    :mod:`qframe.analysis.stats.sequential`) of the per-unit differences in draw order: at
+    ``confidence`` for labels, at ``1 - 2·alpha`` for equivalence and non-inferiority.
+
+    Clusters are strata of the draw (every look holds each cluster in its share), so no
+    bootstrap widening applies. Values outside [0, 1] have no bound the sequence could use:
+    they get no interval (None), and every label or verdict they feed stays inconclusive.
+    """
+    method = {"ci_method": "confidence_sequence"}
+    if min(*a, *b) < 0 or max(*a, *b) > 1:
+        return method | dict.fromkeys(("ci_low", "ci_high", "evidence_low", "evidence_high",
+                                       "equivalence_ci_low", "equivalence_ci_high"))
+    ranked = [y - x for _, x, y in sorted(zip(keys, a, b, strict=True), key=lambda kab: order(kab[0]))]
+    labels = paired_difference_cs(ranked, 1 - settings.confidence)[-1]
+    decision = paired_difference_cs(ranked, 2 * settings.alpha)[-1]
+    return method | {
+        "ci_low": labels.low, "ci_high": labels.high, "evidence_low": labels.low, "evidence_high": labels.high,
+        "equivalence_ci_low": decision.low, "equivalence_ci_high": decision.high,
+    }
 
 
 def cluster_of(data: RunData, task: str) -> Callable[[Any], str | None]:
@@ -175,9 +205,9 @@ def compare_to_baselines(data: RunData, settings: AnalysisSection, seed: int = 4
         }
         bounded = data.from_binary(task, metric)
         boots = {} if bounded else _batched_bootstraps(pairs, settings, seed)
-        clusters = cluster_of(data, task)
+        clusters, order = cluster_of(data, task), data.draw_order(task)
         for variant, (base, other) in pairs.items():
-            result = compare_pair(base, other, settings, clusters, boots.get(variant), seed, bounded)
+            result = compare_pair(base, other, settings, clusters, boots.get(variant), seed, bounded, order)
             if result is not None:
                 rows.append({"family": data.family(variant), "variant": variant, "baseline": data.baseline_of[variant],
                              "task": task, "metric": metric} | result)
@@ -204,9 +234,9 @@ def adjacent_levels(data: RunData, settings: AnalysisSection, seed: int = 42) ->
     }
     bounded = data.from_binary(POOLED, settings.benchmark_metric)
     boots = {} if bounded else _batched_bootstraps(steps, settings, seed)
-    clusters = cluster_of(data, POOLED)
+    clusters, order = cluster_of(data, POOLED), data.draw_order(POOLED)
     for (family, higher, lower), (base, other) in steps.items():
-        result = compare_pair(base, other, settings, clusters, boots.get((family, higher, lower)), seed, bounded)
+        result = compare_pair(base, other, settings, clusters, boots.get((family, higher, lower)), seed, bounded, order)
         if result is not None:
             rows.append({"family": family, "variant": lower, "baseline": higher,
                          "task": POOLED, "metric": settings.benchmark_metric} | result)

@@ -15,12 +15,13 @@ keyed by the request, across tasks when pooled, so templates never multiply the 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from statistics import fmean
 from typing import Any
 
 from qframe.analysis.safety import OUTCOME_OF_CATEGORY, is_safety_measure, verdict_outcomes
+from qframe.draws import REQUEST, DrawUnit, draw_positions, units_of_rows
 
 ItemId = str
 """The sample id: the key two variants share for the same item (over all its repetitions)."""
@@ -28,15 +29,17 @@ ItemId = str
 POOLED = "*"
 """Task name of pooled benchmark rows (every task scored with the benchmark metric)."""
 
-REQUEST = "request"
-"""First part of a pooled unit key ``(REQUEST, request_id)`` of items that share a request."""
+DrawOrder = Callable[[Any], tuple[float, int]]
+"""Unit key of :meth:`RunData.outcomes` -> its place in a sequential run's draw order."""
 
 
 class RunData:
     """The manifest's variants with their baselines, plus the stored tables as rows.
 
     ``fidelity`` holds the per-position comparison rows of the fidelity table (see
-    :func:`fidelity_comparisons`), without the baseline's reference lists.
+    :func:`fidelity_comparisons`), without the baseline's reference lists. ``draws`` is the
+    manifest's ``sequential`` entry of a run that stops when decided (its seed and strata
+    sizes): its comparisons read confidence sequences in the draw order (:meth:`draw_order`).
     """
 
     def __init__(
@@ -47,8 +50,10 @@ class RunData:
         verdicts: Sequence[Mapping[str, Any]] = (),
         judge_plugins: Mapping[str, str] | None = None,
         fidelity: Sequence[Mapping[str, Any]] = (),
+        draws: Mapping[str, Any] | None = None,
     ) -> None:
         self.variants = dict(variants)
+        self.draws = draws
         self.fidelity = fidelity
         self.judge_plugins = dict(judge_plugins or {})
         self.generations = generations
@@ -69,6 +74,7 @@ class RunData:
             store.read("verdicts").to_pylist(),
             {judge: section.get("plugin", "") for judge, section in judges.items()},
             fidelity_comparisons(store),
+            manifest.get("sequential"),
         )
 
     @property
@@ -174,6 +180,25 @@ class RunData:
                 return self.request_groups.get(name)
             return self.groups.get((kind, name)) or kind
         return self.request_groups.get(unit) or self.groups.get((task, unit))
+
+    @cached_property
+    def _draw_positions(self) -> dict[DrawUnit, tuple[float, int]]:
+        assert self.draws is not None
+        return draw_positions(units_of_rows(self.generations), self.draws["seed"], self.draws["strata"])
+
+    def draw_order(self, task: str) -> DrawOrder | None:
+        """Place of each unit key of ``outcomes(..., task, ...)`` in the draw order, for a run that
+        stops when decided; None for a run of planned size (its intervals are fixed-n)."""
+        if self.draws is None:
+            return None
+        positions = self._draw_positions
+
+        def place(unit: Any) -> tuple[float, int]:
+            if task == POOLED:
+                return positions[unit]
+            return positions.get((task, unit)) or positions[(REQUEST, unit)]
+
+        return place
 
     def poolable(self, task: str, metric: str) -> bool:
         """Whether a task's metric joins the pool: safety measures always; other scores (such as

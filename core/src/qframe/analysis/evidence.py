@@ -124,10 +124,13 @@ def delta_interval(analysis: Mapping[str, Any], variant: str, delta: str) -> tup
     return (interval[0], interval[1]) if interval else None
 
 
-def row_ci(row: Mapping[str, Any]) -> tuple[float, float]:
-    """The CI of a paired test row's delta in the row's units (see the module docstring)."""
+def row_ci(row: Mapping[str, Any]) -> tuple[float, float] | None:
+    """The CI of a paired test row's delta in the row's units (see the module docstring); None
+    for a sequential run's metric without bounds (see :func:`qframe.analysis.comparisons.sequence_intervals`)."""
     if row.get("evidence_low") is not None:
         return row["evidence_low"], row["evidence_high"]
+    if row.get("ci_low") is None:
+        return None
     return row["ci_low"], row["ci_high"]
 
 
@@ -151,7 +154,7 @@ def undecidable(row: Mapping[str, Any], needed: int | None) -> bool:
     return needed is not None and needed > UNDECIDABLE_FACTOR * row["n"]
 
 
-def decision_interval(row: Mapping[str, Any]) -> tuple[float, float]:
+def decision_interval(row: Mapping[str, Any]) -> tuple[float, float] | None:
     """The interval equivalence and non-inferiority read (see the module docstring)."""
     if row.get("equivalence_ci_low") is not None:
         return row["equivalence_ci_low"], row["equivalence_ci_high"]
@@ -164,9 +167,10 @@ def equivalence(row: Mapping[str, Any], margin: float) -> tuple[str, int | None]
     ``margin`` is in the row's units (a fraction for binary outcomes); it may differ from the
     run's own margin, so the verdict is read again from the row's decision interval.
     """
-    if row.get("kind") == "continuous":
+    interval = decision_interval(row)
+    if row.get("kind") == "continuous" or interval is None:
         return INCONCLUSIVE, None  # a margin in accuracy points means nothing in this metric's units
-    low, high = decision_interval(row)
+    low, high = interval
     status = verdict_from_interval(low, high, margin)
     needed = items_to_decide(row, abs(margin - abs(row["delta"]))) if status == INCONCLUSIVE else None
     return status, needed
@@ -174,7 +178,10 @@ def equivalence(row: Mapping[str, Any], margin: float) -> tuple[str, int | None]
 
 def non_inferiority(row: Mapping[str, Any], margin: float) -> tuple[str, int | None]:
     """(``non_inferior``/``inferior``/``inconclusive``, items needed when inconclusive)."""
-    low, high = decision_interval(row)
+    interval = decision_interval(row)
+    if interval is None:
+        return INCONCLUSIVE, None
+    low, high = interval
     if low > -margin:
         return NON_INFERIOR, None
     if high < -margin:

@@ -94,10 +94,14 @@ def quality_rows(analysis: Mapping[str, Any], variant: str) -> list[Mapping[str,
 
 
 def _ci_text(row: Mapping[str, Any]) -> str:
-    low, high = decision_interval(row)
+    interval = decision_interval(row)
     level = 100 * row.get("decision_level", 0.9)
-    widened = ", cluster-widened" if row.get("clusters") else ""
-    return (f"delta {100 * row['delta']:+.2f} pp, {level:g}% CI{widened} [{100 * low:+.2f}, {100 * high:+.2f}] pp "
+    if interval is None:
+        return f"delta {100 * row['delta']:+.2f} pp on {row['n']} items, no interval (values outside [0, 1])"
+    low, high = interval
+    kind = (", confidence sequence" if row.get("ci_method") == "confidence_sequence"
+            else ", cluster-widened" if row.get("clusters") else "")
+    return (f"delta {100 * row['delta']:+.2f} pp, {level:g}% CI{kind} [{100 * low:+.2f}, {100 * high:+.2f}] pp "
             f"on {row['n']} items")
 
 

@@ -61,8 +61,9 @@ def evidence_columns(name: str, row: Mapping[str, Any], settings: AnalysisSectio
     outcomes, ``<name>_min_factor``: the row's own (:func:`planning_factors`) in the units of the
     delta times ``scale``."""
     factors = planning_factors(row, settings)
+    low, high = row["evidence_low"], row["evidence_high"]
     columns = {
-        f"{name}_ci": [row["evidence_low"] * scale, row["evidence_high"] * scale],
+        f"{name}_ci": None if low is None else [low * scale, high * scale],
         f"{name}_factor": factors["factor"] * scale**2,
     }
     if "min_factor" in factors:

@@ -52,6 +52,9 @@ def decision_matrix(analysis: Analysis) -> str:
              "Recommended = quality tier negligible or acceptable and no hidden-danger regime. "
              "A label whose delta's confidence interval also covers another label is shown as inconclusive, "
              "with that interval and the items needed to decide.\n"]
+    if analysis.get("stopping"):
+        parts.append(f"Sequential run: every interval is an anytime-valid confidence sequence, read at "
+                     f"{analysis['stopping']['looks']} looks (see Stopping).\n")
     tiers: dict[float, list[Mapping[str, Any]]] = {}
     for row in analysis["decision_matrix"]:
         decision = {key: row.get(key) for key in ("recommended", "recommended_evidence", "recommended_items_needed")}
@@ -72,6 +75,31 @@ def decision_matrix(analysis: Analysis) -> str:
             ("Recommended", _recommended),
         ]))
     return "\n".join(parts)
+
+
+REASONS = {"decided": "decided", "max_items": "reached max_items", "pool_exhausted": "pool exhausted",
+           "nothing_to_decide": "nothing to decide"}
+
+
+def stopping(analysis: Analysis) -> str:
+    """A run that stopped when decided: its rule, and per variant what it used and decided."""
+    summary = analysis.get("stopping")
+    if not summary:
+        return ""
+    rows = [row | {"labels_text": "; ".join(f"{k}: {v}" for k, v in row["labels"].items()) or "—",
+                   "reason_text": REASONS.get(row["reason"], row["reason"]),
+                   "saved": (f"{100 * (1 - row['units'] / row['fixed_design_units']):.0f}%"
+                             if row.get("fixed_design_units") else "—")}
+            for row in summary["variants"]]
+    intro = (f"Sequential run: {summary['rule']}. Every interval in this report (labels, equivalence, "
+             f"non-inferiority) is valid at each look, however the run stopped; p-values are fixed-n and "
+             f"descriptive. Pool: {summary['pool_units']} units in {summary['blocks']} blocks. Fixed design = "
+             f"the units `qframe power` plans at the equivalence margin (80% power); saved = 1 - units used / fixed.\n\n")
+    return "## Stopping\n\n" + intro + render(rows, [
+        ("Variant", text("variant")), ("Stopped at look", field("look", "d")), ("Units", field("units", "d")),
+        ("Items", field("items", "d")), ("Why", text("reason_text")), ("Labels at the stop", text("labels_text")),
+        ("Fixed design units", field("fixed_design_units", "d")), ("Saved", text("saved")),
+    ])
 
 
 def recommendations(analysis: Analysis) -> str:
@@ -401,5 +429,5 @@ def _ran_on(row: dict) -> str:
     return f"{placement['hardware']} ({str(node)[:12]})" if placement.get("hardware") else MISSING
 
 
-SECTIONS = (failures, decision_matrix, recommendations, equivalence, benchmarks, generation, output_health, safety, judges, fidelity, performance,
+SECTIONS = (failures, decision_matrix, recommendations, stopping, equivalence, benchmarks, generation, output_health, safety, judges, fidelity, performance,
             diminishing_returns, statistics, power, thresholds, provenance)
