@@ -137,7 +137,8 @@ class ScheduleSection:
     re-reads each variant's ``decide`` labels with anytime-valid intervals (confidence
     sequences) and stops the variant once every one of them is supported, or after
     ``max_items`` units; the baseline runs while any of its family does (see
-    :mod:`qframe.sequential`).
+    :mod:`qframe.stopping`). With ``mode = "round_robin"`` the models stay loaded from look to
+    look; with ``sequential`` one model is loaded at a time, reloaded at each look.
     """
 
     mode: Literal["sequential", "round_robin"] = "sequential"

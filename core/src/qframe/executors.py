@@ -23,7 +23,7 @@ from qframe.hookspecs import hookimpl
 from qframe.plan import Unit
 from qframe.progress import RunProgress
 from qframe.protocols import Backend, ModelInfo
-from qframe.runner import GenerationStage, RowSink, StageResult
+from qframe.runner import BackendPool, GenerationStage, RowSink, StageResult
 
 RecordModel = Callable[[VariantSection, ModelInfo, Mapping[str, Any]], None]
 """Records a variant's model facts and where it ran (its placement) in the manifest."""
@@ -39,15 +39,20 @@ class GenerationJob:
     progress: RunProgress
     make_backend: Callable[[VariantSection], Backend]
     record_model: RecordModel = lambda variant, info, placement: None
+    keep_open: frozenset[str] = frozenset()
+    """Variants that will have units in a later job of this run: an executor may keep their
+    models loaded until then (and must release them in ``release``)."""
 
 
 class LocalExecutor:
-    """Runs the units in this process's event loop (:class:`qframe.runner.GenerationStage`)."""
+    """Runs the units in this process's event loop (:class:`qframe.runner.GenerationStage`);
+    models of ``job.keep_open`` variants stay loaded between jobs until :meth:`release`."""
 
     name = "local"
 
     def __init__(self, section: ExecutorSection) -> None:
         self.section = section
+        self._backends = BackendPool()
 
     async def run(self, job: GenerationJob) -> StageResult:
         placement = describe_node(executor="local")
@@ -55,8 +60,12 @@ class LocalExecutor:
         def on_model_info(variant: VariantSection, info: ModelInfo) -> None:
             job.record_model(variant, info, placement | {"engine": info.engine})
 
-        stage = GenerationStage(job.experiment, job.make_backend, job.sink, job.progress, on_model_info)
-        return await stage.run(job.units)
+        stage = GenerationStage(job.experiment, job.make_backend, job.sink, job.progress, on_model_info, self._backends)
+        return await stage.run(job.units, job.keep_open)
+
+    async def release(self) -> None:
+        """Close the models kept loaded for later jobs."""
+        await self._backends.close()
 
 
 @hookimpl

@@ -397,7 +397,10 @@ class Executor(Protocol):
 
     ``run`` must hand every row to ``job.sink`` and ``job.progress`` on the driver (the run
     store's single writer), call ``job.record_model`` once per variant it opens, and leave no
-    item of ``job.units`` without a row unless it is cancelled or raises.
+    item of ``job.units`` without a row unless it is cancelled or raises. A run may hand one
+    executor several jobs (one per look of a run that stops when decided); an executor that keeps
+    the models of ``job.keep_open`` loaded between them defines ``async release()``, which the run
+    calls once after its last job.
     """
 
     name: str

@@ -1,7 +1,9 @@
 """Async generation stage: runs scheduled units against backends and streams rows to the store.
 
 - Backends are opened on their first unit and closed after their last (so ``sequential`` holds
-  one model at a time) and get ``warmup`` untimed calls after opening.
+  one model at a time) and get ``warmup`` untimed calls after opening. A run that generates in
+  several jobs (one per look of a run that stops when decided) keeps the backends of
+  ``keep_open`` variants in a :class:`BackendPool` between jobs, so models load once.
 - Per-backend concurrency limits calls in flight (config ``[concurrency]``, else the backend's
   ``default_concurrency``).
 - A backend whose native engine crashed (:class:`qframe.errors.EngineCrashedError`), while
@@ -21,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 import attrs
@@ -76,6 +78,21 @@ def backoff_delay(attempt: int, policy: RetrySection, rng: random.Random) -> flo
     return ceiling * (0.5 + rng.random() / 2)
 
 
+@attrs.define
+class BackendPool:
+    """Open backends by variant id, variants whose engine crashed, and per-backend concurrency
+    limits: what outlives one generation job when models stay loaded between jobs."""
+
+    open: dict[str, Backend] = attrs.Factory(dict)
+    crashed: dict[str, str] = attrs.Factory(dict)
+    semaphores: dict[str, asyncio.Semaphore] = attrs.Factory(dict)
+
+    async def close(self, keep: Collection[str] = ()) -> None:
+        """Close every open backend except those of ``keep``."""
+        for variant in [v for v in self.open if v not in keep]:
+            await self.open.pop(variant).close()
+
+
 class GenerationStage:
     """Executes units in order; see the module docstring for the guarantees."""
 
@@ -86,6 +103,7 @@ class GenerationStage:
         sink: RowSink,
         progress: RunProgress,
         on_model_info: Callable[[VariantSection, ModelInfo], None] = lambda variant, info: None,
+        backends: BackendPool | None = None,
     ) -> None:
         self.experiment = experiment
         self.make_backend = make_backend
@@ -94,12 +112,15 @@ class GenerationStage:
         self.on_model_info = on_model_info
         self.result = StageResult()
         self._rng = random.Random(experiment.experiment.seed)
-        self._semaphores: dict[str, asyncio.Semaphore] = {}
+        self.backends = backends or BackendPool()
+        self._semaphores = self.backends.semaphores
 
-    async def run(self, units: Sequence[Unit]) -> StageResult:
+    async def run(self, units: Sequence[Unit], keep_open: Collection[str] = ()) -> StageResult:
+        """Run ``units``; backends of ``keep_open`` variants stay open afterwards (others close)."""
         last_unit = {unit.variant.id: index for index, unit in enumerate(units)}
-        open_backends: dict[str, Backend] = {}
-        crashed: dict[str, str] = {}
+        open_backends, crashed = self.backends.open, self.backends.crashed
+        await self.backends.close(keep={*last_unit, *keep_open})
+        finished = False
         try:
             for index, unit in enumerate(units):
                 variant = unit.variant
@@ -118,14 +139,14 @@ class GenerationStage:
                     continue
                 self.progress.describe(f"{variant.id}")
                 await gather_or_cancel([self._execute(item, backend) for item in unit.items])
-                if last_unit[variant.id] == index:
+                if last_unit[variant.id] == index and variant.id not in keep_open:
                     await open_backends.pop(variant.id).close()
+            finished = True
         finally:
             try:
                 self.sink.flush()
             finally:
-                for backend in open_backends.values():
-                    await backend.close()
+                await self.backends.close(keep=keep_open if finished else ())
         return self.result
 
     async def _open(self, variant: VariantSection, first: WorkItem) -> Backend:

@@ -214,12 +214,13 @@ def _done_keys(session: Session) -> set[ItemKey]:
     return {key_of(row) for row in session.store.read("generations").to_pylist() if row["error"] is None}
 
 
-async def _generate(session: Session, executor: Executor, units: list[Unit], bar: RunProgress) -> StageResult:
+async def _generate(session: Session, executor: Executor, units: list[Unit], bar: RunProgress,
+                    keep_open: frozenset[str] = frozenset()) -> StageResult:
     experiment = session.experiment
     sink = RowSink(session.store, "generations", experiment.store.flush_rows, experiment.store.flush_interval_s)
     record = functools.partial(_record_model, session)
     try:
-        return await executor.run(GenerationJob(experiment, units, sink, bar, session.variant_backend, record))
+        return await executor.run(GenerationJob(experiment, units, sink, bar, session.variant_backend, record, keep_open))
     finally:
         sink.flush()  # whatever the executor: rows it handed over are written, even on Ctrl-C
 
@@ -255,24 +256,34 @@ async def _generate_until_decided(session: Session, executor: Executor, samples:
     stopping.check_state(state, pool)
     taken = stopping.blocks_looked_at(state)
     completed = 0
-    with RunProgress(pool.size, enabled=progress) as bar:
-        for block in range(len(pool.blocks)):
-            drawn = stopping.drawing(state, variants, block)
-            if not drawn - {v.id for v in variants if v.baseline}:
-                break
-            done = _done_keys(session)
-            todo = [item for item in pool.items_of(block, drawn) if item.key not in done]
-            if todo:
-                units = schedule(todo, variants, "round_robin", len(todo))
-                completed += (await _generate(session, executor, units, bar)).completed
-            if block in taken:
-                continue
-            await _score_and_judge(session, samples, default_metrics, fidelity=False)
-            stopped = stopping.take_look(state, block, pool, analyse(session), drawn)
-            bar.set_total(bar.done + pool.items_after(block, stopping.drawing(state, variants, block + 1)))
-            session.save()
-            if stopped:
-                bar.describe(f"look {block + 1}: stopped {', '.join(stopped)}")
+    release = getattr(executor, "release", None)
+
+    def keep_loaded(drawn: set[str]) -> frozenset[str]:
+        # round_robin holds every model at once anyway; sequential holds one, reloading at each look
+        return frozenset(drawn) if experiment.schedule.mode == "round_robin" else frozenset()
+
+    try:
+        with RunProgress(pool.size, enabled=progress) as bar:
+            for block in range(len(pool.blocks)):
+                drawn = stopping.drawing(state, variants, block)
+                if not drawn - {v.id for v in variants if v.baseline}:
+                    break
+                done = _done_keys(session)
+                todo = [item for item in pool.items_of(block, drawn) if item.key not in done]
+                if todo:
+                    units = schedule(todo, variants, "round_robin", len(todo))
+                    completed += (await _generate(session, executor, units, bar, keep_loaded(drawn))).completed
+                if block in taken:
+                    continue
+                await _score_and_judge(session, samples, default_metrics, fidelity=False)
+                stopped = stopping.take_look(state, block, pool, analyse(session), drawn)
+                bar.set_total(bar.done + pool.items_after(block, stopping.drawing(state, variants, block + 1)))
+                session.save()
+                if stopped:
+                    bar.describe(f"look {block + 1}: stopped {', '.join(stopped)}")
+    finally:
+        if release is not None:
+            await release()
     return completed
 
 

@@ -5,8 +5,9 @@ units in the seeded, stratified order of :mod:`qframe.draws`. After each block (
 analysis is re-read with confidence sequences (valid however many looks are taken), and a
 variant stops once every label it is asked to decide (``schedule.decide``) is ``supported``
 (reason ``decided``), once it has drawn ``max_items`` units (``max_items``), or when the pool
-runs out (``pool_exhausted``). A label the run does not measure (no safety suite: no regime) is
-not waited for. A baseline draws while any variant of its family does.
+runs out (``pool_exhausted``). A label the pool cannot measure (no harmful requests: no safety
+regime) is not waited for (:func:`measurable`); one not measured yet is. A baseline draws while
+any variant of its family does.
 
 The whole state lives in the manifest's ``sequential`` entry (:func:`new_state`): the pool's
 strata sizes and seed (which fix the order), every look taken and every stop, so a resumed run
@@ -15,7 +16,7 @@ replays the same blocks, skips the looks already taken and keeps its stopping de
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -25,6 +26,7 @@ from qframe.config import ScheduleSection, VariantSection
 from qframe.draws import DrawUnit, draw_order, draw_unit, strata_sizes, stratum_of
 from qframe.errors import RunStateError
 from qframe.plan import WorkItem
+from qframe.protocols import Sample
 
 DECIDED, MAX_ITEMS, POOL_EXHAUSTED, NOTHING_TO_DECIDE = "decided", "max_items", "pool_exhausted", "nothing_to_decide"
 GATE_QUESTIONS = {"equivalence": equivalence, "non_inferiority": non_inferiority}
@@ -69,8 +71,10 @@ class Pool:
 
 
 def new_state(schedule: ScheduleSection, pool: Pool, seed: int) -> dict[str, Any]:
+    samples = [item.sample for items in pool.items_by_block for item in items]
     return {
         "decide": list(schedule.decide),
+        "measurable": measurable(schedule.decide, samples),
         "max_items": schedule.max_items,
         "block_size": schedule.block_size,
         "seed": seed,
@@ -98,17 +102,28 @@ def drawing(state: Mapping[str, Any], variants: Sequence[VariantSection], block:
     return active | {family_baseline[v.family] for v in variants if v.id in active and v.family in family_baseline}
 
 
+SAFETY_LABELS = ("safety_regime", "hidden_danger")
+"""Labels that read the refusal delta: measured only where the pool holds harmful requests."""
+
+
+def measurable(decide: Sequence[str], samples: Iterable[Sample]) -> list[str]:
+    """The labels of ``decide`` the pool can measure: safety labels need harmful requests
+    (items of category ``harmful``); quality labels and the gate questions any pool."""
+    harmful = any(sample.metadata.get("category") == "harmful" for sample in samples)
+    return [name for name in decide if harmful or name not in SAFETY_LABELS]
+
+
 def open_labels(analysis: Mapping[str, Any], cell: Mapping[str, Any], decide: Sequence[str], margin_pp: float) -> list[str]:
-    """The labels of ``decide`` this variant measured but has not decided yet."""
+    """The labels of ``decide`` this variant has not decided yet (one not measured yet included)."""
     from qframe.analysis.gate import quality_rows
 
     waiting = []
     for name in decide:
         if name in GATE_QUESTIONS:
             rows = quality_rows(analysis, cell["variant"])
-            if rows and any(GATE_QUESTIONS[name](row, margin_pp / 100)[0] == INCONCLUSIVE for row in rows):
+            if not rows or any(GATE_QUESTIONS[name](row, margin_pp / 100)[0] == INCONCLUSIVE for row in rows):
                 waiting.append(name)
-        elif cell.get(name) is not None and not label_evidence(analysis, cell, name).supported:
+        elif cell.get(name) is None or not label_evidence(analysis, cell, name).supported:
             waiting.append(name)
     return waiting
 
@@ -141,9 +156,9 @@ def take_look(state: dict[str, Any], block: int, pool: Pool, analysis: Mapping[s
         variant = cell["variant"]
         if cell.get("baseline") or variant not in drawn or variant in state["stopped"]:
             continue
-        waiting = open_labels(analysis, cell, state["decide"], margin)
+        waiting = open_labels(analysis, cell, state["measurable"], margin)
         said = measured_labels(analysis, cell, state["decide"])
-        if not said:
+        if not state["measurable"]:
             reason = NOTHING_TO_DECIDE
         elif not waiting:
             reason = DECIDED
@@ -164,18 +179,46 @@ def blocks_looked_at(state: Mapping[str, Any]) -> set[int]:
     return {entry["look"] - 1 for entry in state["looks"]}
 
 
-def savings(state: Mapping[str, Any], analysis: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Per variant: units and items used, the stopping look, why, what it decided, and the items a
-    fixed design planned with ``qframe power`` at the equivalence margin would use (the planning
-    table's ``items_for_margin`` of the variant's family: pooled benchmark row, else the largest
-    of its tasks)."""
+def fixed_design_units(analysis: Mapping[str, Any], cell: Mapping[str, Any], decide: Sequence[str]) -> int | None:
+    """Units a fixed-size design (the analysis' alpha and power) would plan to make the same
+    decisions, knowing the effects this run measured: the largest over the labels of
+    ``decide`` of each label's ``<label>_fixed_items`` (set by the classifiers) and, for the
+    gate questions, the items to tell the pooled delta apart from the margin."""
+    from qframe.analysis.evidence import items_to_decide
+    from qframe.analysis.gate import quality_rows
+
+    margin = analysis["settings"]["equivalence_margin_pp"] / 100
+    planned = []
+    for name in decide:
+        if name in GATE_QUESTIONS:
+            for row in quality_rows(analysis, cell["variant"]):
+                distance = abs(row["delta"] + margin) if name == "non_inferiority" else abs(margin - abs(row["delta"]))
+                planned.append(items_to_decide(row, distance))
+        else:
+            planned.append(cell.get(f"{name}_fixed_items"))
+    known = [n for n in planned if n]
+    return max(known) if known else None
+
+
+def planned_units(analysis: Mapping[str, Any]) -> dict[str, int]:
+    """Per family, the units ``qframe power`` plans before a run for a difference as small as the
+    equivalence margin (the planning table's ``items_for_margin``: the pooled row, else the
+    largest of the family's tasks)."""
     planned: dict[str, int] = {}
     for row in analysis.get("planning", ()):
-        if row.get("items_for_margin") is not None:
-            pooled = row["task"] == "*"
-            current = planned.get(row["family"])
-            if pooled or current is None or row["items_for_margin"] > current:
-                planned[row["family"]] = row["items_for_margin"]
+        if row.get("items_for_margin") is None:
+            continue
+        current = planned.get(row["family"])
+        if row["task"] == "*" or current is None or row["items_for_margin"] > current:
+            planned[row["family"]] = row["items_for_margin"]
+    return planned
+
+
+def savings(state: Mapping[str, Any], analysis: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Per variant: units and items used, the stopping look, why, what it decided, the units a
+    fixed design plans before the run (:func:`planned_units`) and those it would need for the
+    same decisions knowing the effects measured (:func:`fixed_design_units`)."""
+    planned = planned_units(analysis)
     rows = []
     for cell in analysis["cells"]:
         stop = state["stopped"].get(cell["variant"])
@@ -183,14 +226,18 @@ def savings(state: Mapping[str, Any], analysis: Mapping[str, Any]) -> list[dict[
             continue
         rows.append({"variant": cell["variant"], "look": stop["look"], "units": stop["units"], "items": stop["items"],
                      "reason": stop["reason"], "labels": stop["labels"], "waiting": stop.get("waiting", []),
-                     "fixed_design_units": planned.get(cell.get("family", ""))})
+                     "planned_units": planned.get(cell.get("family", "")),
+                     "fixed_design_units": fixed_design_units(analysis, cell, state["measurable"])})
     return rows
 
 
 def rule_text(state: Mapping[str, Any], confidence: float, alpha: float) -> str:
     """The stopping rule in one sentence, as reports print it."""
     cap = f", at most {state['max_items']} units" if state.get("max_items") else ""
-    return (f"each variant stopped once {', '.join(state['decide'])} were supported, looking after every block of "
+    skipped = [name for name in state["decide"] if name not in state["measurable"]]
+    unmeasured = f" ({', '.join(skipped)}: not measurable on this pool)" if skipped else ""
+    return (f"each variant stopped once {', '.join(state['measurable']) or 'nothing'} were supported{unmeasured}, "
+            f"looking after every block of "
             f"{state['block_size']} units{cap}; {len(state['looks'])} looks; labels read anytime-valid confidence "
             f"sequences ({100 * confidence:g}%; equivalence and non-inferiority at {100 * (1 - 2 * alpha):g}%)")
 

@@ -13,6 +13,9 @@ from pathlib import Path
 from typing import Any
 
 DEMO_QUANTS = ("Q8_0", "Q5_K_M", "Q4_K_M", "Q4_0", "Q3_K_S", "Q2_K")
+ARITHMETIC_ITEMS = 400
+"""Items of the built-in arithmetic drill in the demo's pool: enough for the confidence
+sequences to decide a collapsing rung within the demo's ten minutes."""
 
 
 def smollm2_source() -> Path:
@@ -48,6 +51,7 @@ def demo_experiment(work_dir: Path, log: Any = print) -> dict[str, Any]:
             "options": {"n_ctx": 1024, "n_threads": 2},
         },
         "tasks": [
+            {"name": "arithmetic", "id": "arithmetic", "limit": ARITHMETIC_ITEMS, "options": {"mode": "loglikelihood"}},
             {"name": "arc_challenge", "id": "arc-loglik", "limit": 20, "options": {"builtin": True, "mode": "loglikelihood"}},
             {"name": "arc_challenge", "id": "arc-generate", "limit": 8, "options": {"builtin": True}},
             {"name": "qa", "limit": 4},
@@ -55,6 +59,7 @@ def demo_experiment(work_dir: Path, log: Any = print) -> dict[str, Any]:
             {"name": "refusal", "limit": 6},
             {"name": "over_refusal", "limit": 4},
         ],
+        "schedule": {"mode": "round_robin", "stop": "decided", "block_size": 50, "decide": ["quality_tier", "hidden_danger"]},
         "judges": {"regex": {"plugin": "regex_refusal"}},
         "analysis": {"memory_tiers_gb": [0.1, 0.15, 0.25, 0.5]},
     }

@@ -62,9 +62,15 @@ class Axis:
     def items_needed(self) -> int | None:
         """Items to tell the point apart from the nearest threshold inside the interval."""
         inside = self.inside()
-        if not inside:
-            return 0
-        distance = min(abs(self.point - bound) for bound in inside)
+        return self._items_for(inside) if inside else 0
+
+    def fixed_design_items(self) -> int | None:
+        """Items a fixed-size design (80% power by default) needs to tell the point apart from
+        the nearest threshold of all: what ``qframe power`` would plan for this decision."""
+        return self._items_for(self.bounds) if self.bounds else None
+
+    def _items_for(self, bounds: Sequence[float]) -> int | None:
+        distance = min(abs(self.point - bound) for bound in bounds)
         if self.factor is None or distance <= TOLERANCE:
             return None
         needed = max(self.factor / distance**2, (self.min_factor or 0.0) / distance)
@@ -98,7 +104,9 @@ def evidence(
 
     Items needed are the largest over the undecided axes (every one must be decided), or with
     ``any_axis_decides`` the smallest (deciding one axis settles the label, as deciding either
-    bound of a region excludes the region).
+    bound of a region excludes the region). ``<name>_fixed_items`` is what a fixed-size design
+    would plan for the label: :meth:`Axis.fixed_design_items` of the first axis (the one ``ci``
+    is on), or with ``any_axis_decides`` the smallest over the axes.
     """
     reachable = {str(rule(*point)) for point in product(*(a.probes() for a in axes))}
     decided = reachable == {label} and all(a.interval is not None for a in axes)
@@ -110,10 +118,13 @@ def evidence(
             needed = min(known) if known else None
         else:
             needed = None if not per_axis or None in per_axis else max(per_axis) or None
+    planned = [a.fixed_design_items() for a in axes if a.interval is not None]
+    planned = [n for n in planned if n]
     return {
         f"{name}_evidence": SUPPORTED if decided else INCONCLUSIVE,
         f"{name}_ci": list(ci) if ci is not None else None,
         f"{name}_items_needed": needed,
+        f"{name}_fixed_items": (min(planned) if any_axis_decides else planned[0]) if planned else None,
     }
 
 

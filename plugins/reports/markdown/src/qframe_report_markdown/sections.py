@@ -88,17 +88,21 @@ def stopping(analysis: Analysis) -> str:
         return ""
     rows = [row | {"labels_text": "; ".join(f"{k}: {v}" for k, v in row["labels"].items()) or "—",
                    "reason_text": REASONS.get(row["reason"], row["reason"]),
-                   "saved": (f"{100 * (1 - row['units'] / row['fixed_design_units']):.0f}%"
-                             if row.get("fixed_design_units") else "—")}
+                   "saved": (f"{100 * (1 - row['units'] / row['planned_units']):.0f}%"
+                             if row.get("planned_units") and row["reason"] == "decided" else "—")}
             for row in summary["variants"]]
     intro = (f"Sequential run: {summary['rule']}. Every interval in this report (labels, equivalence, "
              f"non-inferiority) is valid at each look, however the run stopped; p-values are fixed-n and "
-             f"descriptive. Pool: {summary['pool_units']} units in {summary['blocks']} blocks. Fixed design = "
-             f"the units `qframe power` plans at the equivalence margin (80% power); saved = 1 - units used / fixed.\n\n")
+             f"descriptive. Pool: {summary['pool_units']} units in {summary['blocks']} blocks. Planned = the units "
+             f"`qframe power` plans before a run for a difference as small as the equivalence margin; saved = "
+             f"1 - units used / planned, for variants that decided. Fixed, knowing the effects = what a fixed-size design at the same power "
+             f"would need for the same decisions had it known the effects measured here (a lower bound no "
+             f"plan can reach).\n\n")
     return "## Stopping\n\n" + intro + render(rows, [
         ("Variant", text("variant")), ("Stopped at look", field("look", "d")), ("Units", field("units", "d")),
         ("Items", field("items", "d")), ("Why", text("reason_text")), ("Labels at the stop", text("labels_text")),
-        ("Fixed design units", field("fixed_design_units", "d")), ("Saved", text("saved")),
+        ("Planned units", field("planned_units", "d")), ("Saved", text("saved")),
+        ("Fixed, knowing the effects", field("fixed_design_units", "d")),
     ])
 
 

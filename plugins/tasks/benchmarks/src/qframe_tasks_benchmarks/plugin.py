@@ -10,6 +10,7 @@ DESCRIPTIONS = {
     "arc_challenge": "ARC-Challenge science multiple choice (default 200 items)",
     "hellaswag": "HellaSwag sentence completion as multiple choice (default 200 items)",
     "truthfulqa_mc": "TruthfulQA single-answer multiple choice, MC1 (default 200 items)",
+    "arithmetic": "built-in arithmetic drill computed by the project (1,300 items in 4 operations; no download)",
 }
 
 

@@ -12,6 +12,9 @@ Options of every benchmark task (``[[tasks]] options``):
 * ``template``: the generation prompt, with ``{question}``, ``{choices}`` and ``{labels}``;
 * ``per_subject`` (MMLU only): items drawn from each subject, default 5 (57 x 5 = 285).
 
+``arithmetic`` is built in only (:mod:`qframe_tasks_benchmarks.arithmetic`: 1,300 items the
+project computes) and takes no source option.
+
 Without a ``limit`` a task draws its default size (MMLU: ``per_subject`` of every subject); a
 ``limit`` draws that many instead (MMLU: the first ``limit`` of the stratified, interleaved draw).
 Identical items (same question and choices) are kept once.
@@ -19,7 +22,7 @@ Identical items (same question and choices) are kept once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +30,7 @@ import attrs
 
 from qframe.errors import BadInputError, ConfigError
 from qframe.protocols import Sample
+from qframe_tasks_benchmarks.arithmetic import arithmetic_rows
 from qframe_tasks_benchmarks.download import fetch
 from qframe_tasks_benchmarks.formats import (
     RowError,
@@ -60,6 +64,8 @@ class Benchmark:
     split: str
     default_size: int | None = None
     per_subject: int | None = None
+    generated: Callable[[], Iterable[Mapping[str, Any]]] | None = None
+    """Rows computed by the project itself (no file, no source option)."""
 
     @property
     def builtin_file(self) -> Path:
@@ -95,6 +101,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         "validation",
         default_size=200,
     ),
+    Benchmark("arithmetic", "arithmetic drill", read_mmlu, "test", default_size=1300, generated=arithmetic_rows),
 )
 
 
@@ -136,9 +143,10 @@ class BenchmarkTask:
 
     def all_samples(self) -> list[Sample]:
         """Every distinct item of the source, as samples."""
-        source = self.source_path()
+        source: Any = self.benchmark.title if self.benchmark.generated else self.source_path()
+        rows = self.benchmark.generated() if self.benchmark.generated else read_rows(source, self.split)
         samples: dict[str, Sample] = {}
-        for number, row in enumerate(read_rows(source, self.split), start=1):
+        for number, row in enumerate(rows, start=1):
             try:
                 item = self.benchmark.read_row(row)
             except RowError as exc:
@@ -158,6 +166,11 @@ class BenchmarkTask:
         return fetch(self.name, str(self._options["url"]))
 
     def _check_source(self) -> None:
+        if self.benchmark.generated:
+            extra = [key for key in SOURCE_OPTIONS if key in self._options and key != "builtin"]
+            if extra:
+                raise self._config_error(extra[0], f"{self.name} is built in; it reads no data source")
+            return
         builtin = self._options.get("builtin", False)
         if not isinstance(builtin, bool):
             raise self._config_error("builtin", f"must be true or false, got {builtin!r}")
