@@ -1,19 +1,24 @@
-"""Stopping when decided: error rates and items used, confidence sequence vs peeking at fixed-n intervals.
+"""Stopping when decided: wrong verdicts and items used, confidence sequence vs peeking vs a fixed design.
 
-Simulated paired outcomes (binary, and bounded: each item the mean of 3 repetitions of 0/1
-outcomes), 20% discordant items at a true delta of 0, looked at after every block of 50 items up
-to 1,000. The question is non-inferiority at a margin of 5 pp; a run stops at the first look
-whose interval lies wholly above -5 pp (non-inferior) or wholly below it (inferior). True
-deltas: 0, -5 pp (the margin: ``non_inferior`` is wrong), -10 pp and -20 pp (a collapse).
+Simulated paired outcomes, the question a run's gate asks: is the variant non-inferior at a
+margin of 5 pp (tested at alpha = 5%, so read from the 90% interval, as the analysis reads it)?
+Three kinds of outcomes: binary; bounded (each item the mean of 3 repetitions of 0/1
+outcomes); clustered (20 clusters of equal size whose discordance runs from 10% to 30% and
+whose deltas spread ±5 pp around the true delta, drawn in the stratified order a run uses).
+20% of items discordant on average; true deltas 0, -5 pp (on the margin: ``non_inferior`` is
+wrong), -10 pp and -20 pp (a collapse).
 
-- sequence: :func:`qframe.analysis.stats.sequential.paired_difference_cs` at alpha 5% (two-sided,
-  so each side errs at most 2.5%), valid at every look;
-- peeking: the fixed-n 95% interval the analysis prints (Tango's; the bounded interval for item
-  means), looked at after every block as if each look were the only one.
+- fixed design: the items ``qframe power`` plans before the run for non-inferiority at the
+  margin with a true delta of 0 at 80% power (628 here), looked at once;
+- sequence: :func:`qframe.analysis.stats.sequential.paired_difference_cs` in the run's draw
+  order, looked at after every block of 50 items, stopped at the first decided look, never
+  beyond the fixed design's items (``max_items``); with the bets tuned to that horizon
+  (``target``), as a stopping run does;
+- peeking: the fixed-n interval (Tango's; the bounded interval for item means), looked at after
+  every block as if each look were the only one.
 
-Printed per cell: the share of runs that stopped with a wrong verdict (target at most 5%), the
-mean items used, and the fixed design's items (``qframe power``'s figure at 80% power for the
-distance from the true delta to the margin, capped at the pool of 1,000).
+Printed per cell: the share of runs with a wrong verdict (target: at most alpha = 5%), the share
+decided, and the mean items used.
 
     .venv/bin/python bench/sequential_calibration.py [--runs 2000]
 """
@@ -28,36 +33,55 @@ import numpy as np
 from qframe.analysis.stats import bounded_interval, items_needed, tango_interval
 from qframe.analysis.stats.sequential import paired_difference_cs
 
-MARGIN, BLOCK, POOL, DISCORDANCE, REPETITIONS = 0.05, 50, 1000, 0.2, 3
+ALPHA, MARGIN, BLOCK, DISCORDANCE, REPETITIONS, CLUSTERS = 0.05, 0.05, 50, 0.2, 3, 20
+LEVEL = 1 - 2 * ALPHA
+FIXED = items_needed(MARGIN, DISCORDANCE, ALPHA, 0.8)
 DELTAS = (0.0, -MARGIN, -2 * MARGIN, -0.20)
+KINDS = ("binary", "bounded", "clustered")
 
 
-def draw(rng: np.random.Generator, delta: float, bounded: bool) -> np.ndarray:
-    repetitions = REPETITIONS if bounded else 1
-    total = np.zeros(POOL)
-    for _ in range(repetitions):
-        u = rng.random(POOL)
-        gained, lost = (DISCORDANCE + delta) / 2, (DISCORDANCE - delta) / 2
-        total += np.where(u < gained, 1.0, np.where(u < gained + lost, -1.0, 0.0))
+def _pairs(rng: np.random.Generator, n: int, delta: np.ndarray, discordance: np.ndarray) -> np.ndarray:
+    u = rng.random(n)
+    gained, lost = (discordance + delta) / 2, (discordance - delta) / 2
+    return np.where(u < gained, 1.0, np.where(u < gained + lost, -1.0, 0.0))
+
+
+def draw(rng: np.random.Generator, delta: float, kind: str) -> np.ndarray:
+    """Per-item differences in draw order."""
+    if kind == "clustered":
+        spread = rng.uniform(-MARGIN, MARGIN, CLUSTERS)
+        cluster_delta = delta + spread - spread.mean()  # the pool's mean delta is exactly ``delta``
+        cluster_discordance = np.maximum(np.linspace(0.1, 0.3, CLUSTERS), np.abs(cluster_delta) + 0.02)
+        rounds = -(-FIXED // CLUSTERS)
+        order = np.concatenate([rng.permutation(CLUSTERS) for _ in range(rounds)])[:FIXED]  # stratified draw
+        return _pairs(rng, FIXED, cluster_delta[order], cluster_discordance[order])
+    repetitions = REPETITIONS if kind == "bounded" else 1
+    total = sum(_pairs(rng, FIXED, np.full(FIXED, delta), np.full(FIXED, DISCORDANCE)) for _ in range(repetitions))
     return total / repetitions
 
 
-def fixed_interval(d: np.ndarray, bounded: bool) -> tuple[float, float]:
-    if bounded:
-        interval = bounded_interval(d, 0.95)
+def fixed_interval(d: np.ndarray, kind: str) -> tuple[float, float]:
+    if kind == "bounded":
+        interval = bounded_interval(d, LEVEL)
     else:
-        interval = tango_interval(int((d > 0).sum()), int((d < 0).sum()), d.size, 0.95)
+        interval = tango_interval(int((d > 0).sum()), int((d < 0).sum()), d.size, LEVEL)
     return interval.low, interval.high
 
 
-def decide(intervals, looks) -> tuple[str | None, int]:
+def verdict(low: float, high: float) -> str | None:
+    if low > -MARGIN:
+        return "non_inferior"
+    if high < -MARGIN:
+        return "inferior"
+    return None
+
+
+def first_decision(interval_at, looks) -> tuple[str | None, int]:
     for t in looks:
-        low, high = intervals(t)
-        if low > -MARGIN:
-            return "non_inferior", t + 1
-        if high < -MARGIN:
-            return "inferior", t + 1
-    return None, POOL
+        found = verdict(*interval_at(t))
+        if found:
+            return found, t + 1
+    return None, FIXED
 
 
 def main() -> None:
@@ -65,31 +89,41 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=2000)
     runs = parser.parse_args().runs
     started = time.perf_counter()
-    looks = range(BLOCK - 1, POOL, BLOCK)
-    print(f"{runs} runs per cell, a look every {BLOCK} items up to {POOL}; non-inferiority at -{100 * MARGIN:g} pp")
-    print("| outcomes | true delta | sequence: wrong | sequence: mean items | peeking: wrong | peeking: mean items "
-          "| fixed design items (80% power) |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
-    for bounded in (False, True):
+    looks = [*range(BLOCK - 1, FIXED - 1, BLOCK), FIXED - 1]
+    methods = ("fixed", "sequence", "sequence_tuned", "peeking")
+    print(f"{runs} runs per cell; non-inferiority at -{100 * MARGIN:g} pp, alpha {ALPHA:g}; fixed design {FIXED} items; "
+          f"a look every {BLOCK} items up to it")
+    print("| outcomes | true delta | " + " | ".join(f"{m}: wrong | {m}: decided | {m}: mean items" for m in methods) + " |")
+    print("| --- | --- |" + " --- | --- | --- |" * len(methods))
+    mean_items: dict[str, list[float]] = {m: [] for m in methods}
+    for kind in KINDS:
         for delta in DELTAS:
-            rng = np.random.default_rng(int(1000 * -delta) + 7 * bounded)
-            wrong = {"sequence": 0, "peeking": 0}
-            used = {"sequence": 0, "peeking": 0}
+            rng = np.random.default_rng(int(1000 * -delta) + 7 * KINDS.index(kind))
+            wrong = dict.fromkeys(methods, 0)
+            decided = dict.fromkeys(methods, 0)
+            used = dict.fromkeys(methods, 0)
+            right = "non_inferior" if delta > -MARGIN + 1e-12 else "inferior"
             for _ in range(runs):
-                d = draw(rng, delta, bounded)
-                cs = paired_difference_cs(d, 0.05)
-                for name, intervals in (("sequence", lambda t, cs=cs: (cs[t].low, cs[t].high)),
-                                        ("peeking", lambda t, d=d: fixed_interval(d[: t + 1], bounded))):
-                    verdict, items = decide(intervals, looks)
-                    right = "non_inferior" if delta > -MARGIN + 1e-12 else "inferior"
-                    wrong[name] += verdict is not None and verdict != right
-                    used[name] += items
-            distance = abs(delta + MARGIN)
-            fixed = items_needed(distance, DISCORDANCE + abs(delta)) if distance else None
-            fixed_text = "undecidable (on the margin)" if fixed is None else str(min(fixed, POOL))
-            print(f"| {'bounded' if bounded else 'binary'} | {100 * delta:+.0f} pp | {wrong['sequence'] / runs:.3f} "
-                  f"| {used['sequence'] / runs:.0f} | {wrong['peeking'] / runs:.3f} | {used['peeking'] / runs:.0f} "
-                  f"| {fixed_text} |")
+                d = draw(rng, delta, kind)
+                default = paired_difference_cs(d, 2 * ALPHA)
+                tuned = paired_difference_cs(d, 2 * ALPHA, target=FIXED)
+                outcomes = {
+                    "fixed": (verdict(*fixed_interval(d, kind)), FIXED),
+                    "sequence": first_decision(lambda t, cs=default: (cs[t].low, cs[t].high), looks),
+                    "sequence_tuned": first_decision(lambda t, cs=tuned: (cs[t].low, cs[t].high), looks),
+                    "peeking": first_decision(lambda t, d=d: fixed_interval(d[: t + 1], kind), looks),
+                }
+                for method, (found, items) in outcomes.items():
+                    wrong[method] += found is not None and found != right
+                    decided[method] += found is not None
+                    used[method] += items
+            for method in methods:
+                mean_items[method].append(used[method] / runs)
+            cells = " | ".join(f"{wrong[m] / runs:.3f} | {decided[m] / runs:.2f} | {used[m] / runs:.0f}" for m in methods)
+            print(f"| {kind} | {100 * delta:+.0f} pp | {cells} |")
+    for method in methods:
+        average = sum(mean_items[method]) / len(mean_items[method])
+        print(f"{method}: mean items over the cells {average:.0f} ({100 * (1 - average / FIXED):.0f}% fewer than the fixed design)")
     print(f"{time.perf_counter() - started:.0f} s")
 
 

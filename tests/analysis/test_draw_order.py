@@ -6,6 +6,7 @@ import random
 from collections import Counter
 
 from qframe.analysis.comparisons import compare_pair
+from qframe.analysis.data import DrawOrder
 from qframe.analysis.evidence import NON_INFERIOR, non_inferiority
 from qframe.config import AnalysisSection
 from qframe.draws import REQUEST, draw_order, draw_positions, draw_unit, stratum_of
@@ -83,10 +84,10 @@ def test_peeking_after_every_block_breaks_fixed_n_intervals_and_not_the_sequence
             for look in range(1, looks + 1):
                 shown = keys[: look * block]
                 row = compare_pair({k: base[k] for k in shown}, {k: other[k] for k in shown}, settings,
-                                   order=rank.__getitem__ if kind == "sequence" else None)
+                                   order=DrawOrder(rank.__getitem__, looks * block) if kind == "sequence" else None)
                 verdict, _ = non_inferiority(row, margin)
                 if verdict != "inconclusive":
                     wrong[kind] += verdict == NON_INFERIOR
                     break
-    assert wrong["fixed"] / runs > 0.08  # peeking at fixed-n intervals: well above alpha = 5%
-    assert wrong["sequence"] / runs <= 0.03
+    assert wrong["fixed"] / runs > 0.10  # peeking at fixed-n intervals: 17% here, well above alpha = 5%
+    assert wrong["sequence"] / runs <= 0.05  # 3% here

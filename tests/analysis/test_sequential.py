@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from qframe.analysis.stats import tango_interval
-from qframe.analysis.stats.sequential import empirical_bernstein_cs, paired_difference_cs
+from qframe.analysis.stats.sequential import betting_cs, paired_difference_cs
 
 BLOCK, LOOKS, RUNS = 25, 40, 300
 
@@ -48,6 +48,6 @@ def test_the_sequence_narrows_and_decides_a_real_collapse_early():
 
 def test_bad_input_is_refused():
     with pytest.raises(ValueError, match="within \\[0, 1\\]"):
-        empirical_bernstein_cs([0.5, 1.5])
+        betting_cs([0.5, 1.5])
     with pytest.raises(ValueError, match="within \\[-1, 1\\]"):
         paired_difference_cs([-2.0])

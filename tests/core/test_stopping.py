@@ -76,7 +76,7 @@ def test_every_interval_of_a_sequential_run_is_a_confidence_sequence_in_draw_ord
     value = {(r["variant"], r["sample_id"]): r["value"] for r in scores}
     order = sorted((s for v, s in value if v == "Q4_K_M"), key=lambda s: positions[("mock", s)])
     differences = [value[("Q4_K_M", s)] - value[("F16", s)] for s in order]
-    expected = paired_difference_cs(differences, 0.05)[-1]
+    expected = paired_difference_cs(differences, 0.05, target=state["pool_units"])[-1]
     row = rows[0]
     assert (row["ci_low"], row["ci_high"]) == pytest.approx((expected.low, expected.high))
     cell = next(c for c in analysis["cells"] if c["variant"] == "Q4_K_M")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import json
 from collections import Counter
 from pathlib import Path
@@ -15,6 +17,7 @@ from qframe_tasks_benchmarks.download import cached_path
 from qframe_tasks_benchmarks.task import BENCHMARKS, BenchmarkTask
 
 BY_NAME = {benchmark.name: benchmark for benchmark in BENCHMARKS}
+FROM_FILES = sorted(name for name, benchmark in BY_NAME.items() if benchmark.generated is None)
 SUBJECTS = ("astronomy", "biology", "chemistry")
 
 
@@ -344,7 +347,7 @@ def test_missing_path_is_a_one_line_error(tmp_path):
         task("mmlu", path=str(tmp_path / "nowhere.parquet")).samples(None, seed=0)
 
 
-@pytest.mark.parametrize("name", sorted(BY_NAME))
+@pytest.mark.parametrize("name", FROM_FILES)
 def test_no_source_names_the_option_to_set(name):
     with pytest.raises(BadInputError, match=r"set options\.path") as raised:
         task(name)
@@ -375,7 +378,7 @@ def test_per_subject_is_an_mmlu_option_only():
 # ---- built-in items and registration -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", sorted(BY_NAME))
+@pytest.mark.parametrize("name", FROM_FILES)
 def test_builtin_sets_work_offline(name):
     samples = task(name, builtin=True).samples(None, seed=42)
     assert len(samples) == 20
@@ -383,6 +386,29 @@ def test_builtin_sets_work_offline(name):
     for sample in samples:
         assert sample.answer in sample.choice_labels
         assert len(sample.continuations) == len(sample.choices) >= 3
+
+
+def test_the_arithmetic_drill_is_computed_and_every_answer_is_true():
+    samples = task("arithmetic").samples(None, seed=42)
+    assert len(samples) == len({sample.id for sample in samples}) == 1300
+    assert Counter(sample.group for sample in samples) == {"addition": 400, "subtraction": 400,
+                                                           "multiplication": 300, "comparison": 200}
+    operations = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "times": lambda a, b: a * b}
+    for sample in samples:
+        right = sample.choices[sample.choice_labels.index(sample.answer)]
+        numbers = [int(n) for n in re.findall(r"\d+", sample.context)]
+        if sample.group == "comparison":
+            assert int(right) == max(numbers)
+        else:
+            op = re.search(r"\d+ (\+|-|times) \d+", sample.context).group(1)
+            assert int(right) == operations[op](*numbers)
+        assert len(set(sample.choices)) == len(sample.choices)
+    assert len({sample.answer for sample in samples}) == 4  # the true answer takes every position
+
+
+def test_the_arithmetic_drill_reads_no_data_source():
+    with pytest.raises(ConfigError, match="options.path: arithmetic is built in"):
+        task("arithmetic", path="x.parquet")
 
 
 def test_builtin_mmlu_has_four_subjects_of_five():

@@ -243,8 +243,30 @@ def rule_text(state: Mapping[str, Any], confidence: float, alpha: float) -> str:
 
 
 
+REASON_TEXT = {DECIDED: "decided", MAX_ITEMS: "reached max_items", POOL_EXHAUSTED: "pool exhausted",
+               NOTHING_TO_DECIDE: "nothing to decide"}
+
+
 def summary(state: Mapping[str, Any], analysis: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``stopping`` entry of a sequential run's analysis: the rule, the looks and what it saved."""
+    """The ``stopping`` entry of a sequential run's analysis, what reports print: the rule and a
+    note on reading it, the looks, and per variant what it used, decided and saved (``saved``:
+    1 - units used / planned units, for variants that decided)."""
     settings = analysis["settings"]
-    return {"rule": rule_text(state, settings["confidence"], settings["alpha"]), "looks": len(state["looks"]),
-            "blocks": state["blocks"], "pool_units": state["pool_units"], "variants": savings(state, analysis)}
+    rule = rule_text(state, settings["confidence"], settings["alpha"])
+    note = (f"Sequential run: {rule}. Every interval in this report (labels, equivalence, non-inferiority) is "
+            f"valid at each look, however the run stopped; p-values are fixed-n and descriptive. Pool: "
+            f"{state['pool_units']} units in {state['blocks']} blocks. Planned units: what `qframe power` plans "
+            "before a run for a difference as small as the equivalence margin; saved = 1 - units used / planned, "
+            "for variants that decided. Fixed, knowing the effects: what a fixed-size design at the same power "
+            "would need for the same decisions had it known the effects measured here (a lower bound no plan "
+            "can reach).")
+    variants = []
+    for row in savings(state, analysis):
+        decided = row["reason"] == DECIDED and row.get("planned_units")
+        variants.append(row | {
+            "reason_text": REASON_TEXT.get(row["reason"], row["reason"]),
+            "labels_text": "; ".join(f"{name}: {said}" for name, said in row["labels"].items()),
+            "saved": 1 - row["units"] / row["planned_units"] if decided else None,
+        })
+    return {"rule": rule, "note": note, "looks": len(state["looks"]), "blocks": state["blocks"],
+            "pool_units": state["pool_units"], "variants": variants}

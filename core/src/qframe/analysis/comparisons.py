@@ -139,8 +139,9 @@ def compare_pair(
 def sequence_intervals(
     keys: Sequence[Any], a: Sequence[float], b: Sequence[float], order: DrawOrder, settings: AnalysisSection
 ) -> dict[str, Any]:
-    """The intervals of a paired row as anytime-valid confidence sequences (PrPl-EB, see
-    :mod:`qframe.analysis.stats.sequential`) of the per-unit differences in draw order: at
+    """The intervals of a paired row as anytime-valid confidence sequences (betting, see
+    :mod:`qframe.analysis.stats.sequential`, tuned to the run's horizon) of the per-unit
+    differences in draw order: at
     ``confidence`` for labels, at ``1 - 2·alpha`` for equivalence and non-inferiority.
 
     Clusters are strata of the draw (every look holds each cluster in its share), so no
@@ -151,9 +152,9 @@ def sequence_intervals(
     if min(*a, *b) < 0 or max(*a, *b) > 1:
         return method | dict.fromkeys(("ci_low", "ci_high", "evidence_low", "evidence_high",
                                        "equivalence_ci_low", "equivalence_ci_high"))
-    ranked = [y - x for _, x, y in sorted(zip(keys, a, b, strict=True), key=lambda kab: order(kab[0]))]
-    labels = paired_difference_cs(ranked, 1 - settings.confidence)[-1]
-    decision = paired_difference_cs(ranked, 2 * settings.alpha)[-1]
+    ranked = [y - x for _, x, y in sorted(zip(keys, a, b, strict=True), key=lambda kab: order.place(kab[0]))]
+    labels = paired_difference_cs(ranked, 1 - settings.confidence, order.horizon)[-1]
+    decision = paired_difference_cs(ranked, 2 * settings.alpha, order.horizon)[-1]
     return method | {
         "ci_low": labels.low, "ci_high": labels.high, "evidence_low": labels.low, "evidence_high": labels.high,
         "equivalence_ci_low": decision.low, "equivalence_ci_high": decision.high,

@@ -20,6 +20,8 @@ from functools import cached_property
 from statistics import fmean
 from typing import Any
 
+import attrs
+
 from qframe.analysis.safety import OUTCOME_OF_CATEGORY, is_safety_measure, verdict_outcomes
 from qframe.draws import REQUEST, DrawUnit, draw_positions, units_of_rows
 
@@ -29,8 +31,14 @@ ItemId = str
 POOLED = "*"
 """Task name of pooled benchmark rows (every task scored with the benchmark metric)."""
 
-DrawOrder = Callable[[Any], tuple[float, int]]
-"""Unit key of :meth:`RunData.outcomes` -> its place in a sequential run's draw order."""
+@attrs.frozen
+class DrawOrder:
+    """A sequential run's draw order as the statistics read it: ``place`` maps a unit key of
+    :meth:`RunData.outcomes` to its sort key; ``horizon`` is the most units a variant can draw
+    (``max_items``, else the pool), which the confidence sequences are tuned to."""
+
+    place: Callable[[Any], tuple[float, int]]
+    horizon: int | None = None
 
 
 class RunData:
@@ -198,7 +206,7 @@ class RunData:
                 return positions[unit]
             return positions.get((task, unit)) or positions[(REQUEST, unit)]
 
-        return place
+        return DrawOrder(place, self.draws.get("max_items") or self.draws.get("pool_units"))
 
     def poolable(self, task: str, metric: str) -> bool:
         """Whether a task's metric joins the pool: safety measures always; other scores (such as

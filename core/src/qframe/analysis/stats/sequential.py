@@ -6,11 +6,15 @@ block whose interval excludes a boundary, it is wrong far more often than 5%. A 
 sequence* covers the truth at every sample size at once (``P(exists t: mu not in CS_t) <=
 alpha``), so a run may look after every block and stop whenever the sequence decides.
 
-This module implements the predictable plug-in empirical-Bernstein confidence sequence (PrPl-EB;
-Waudby-Smith and Ramdas, "Estimating means of bounded random variables by betting", JRSS-B 2024,
-Theorem 2) for observations in [0, 1]; paired differences ``d`` in [-1, 1] (0/1 outcomes, item
-means, request means) enter as ``(d + 1) / 2``. Its width adapts to the observed variance (few
-discordant items: a narrow sequence) and it needs no planned number of looks.
+This module implements the hedged-capital betting confidence sequence (Waudby-Smith and Ramdas,
+"Estimating means of bounded random variables by betting", JRSS-B 2024, Theorem 3) for
+observations in [0, 1]; paired differences ``d`` in [-1, 1] (0/1 outcomes, item means, request
+means) enter as ``(d + 1) / 2``. For each candidate mean ``m`` two gamblers bet that the mean lies
+above or below ``m``, with the paper's predictable plug-in bets; ``m`` leaves the sequence once
+their hedged wealth reaches ``1 / alpha``. Its width adapts to the observed variance (few
+discordant items: a narrow sequence) and it needs no planned number of looks. The set is
+evaluated on a grid of candidate means and widened to the next grid point outside it, so the
+grid never makes it narrower than the exact set.
 
 Written here rather than taken from a library: ``expectation`` requires Python 3.12 or newer
 (qframe supports 3.11), and ``confseq`` (last release 0.0.11) builds a C++ extension from
@@ -28,14 +32,21 @@ from qframe.analysis.stats.results import Interval
 
 LAMBDA_CAP = 0.5
 """Largest bet (the paper's ``c``); 1/2 or 3/4 are its recommendations."""
+GRID = 1000
+"""Candidate means on (0, 1): a resolution of 0.1% of the range (0.2 pp of a paired difference)."""
+CHUNK = 256
+"""Observations per step of the wealth computation (bounds memory to CHUNK x GRID)."""
 
 
-def empirical_bernstein_cs(observations: Sequence[float], alpha: float = 0.05) -> list[Interval]:
-    """The two-sided ``1 - alpha`` PrPl-EB confidence sequence of the mean of ``observations`` in [0, 1].
+def betting_cs(observations: Sequence[float], alpha: float = 0.05, target: int | None = None) -> list[Interval]:
+    """The two-sided ``1 - alpha`` hedged-capital confidence sequence of the mean of ``observations`` in [0, 1].
 
-    Returns the interval after each observation (the ``t``-th after ``t`` observations), each
-    clipped to [0, 1] and intersected with the one before (the running intersection of a
-    confidence sequence is one too).
+    Returns the interval after each observation (the ``t``-th after ``t`` observations), the
+    running intersection (a confidence sequence's is one too). Bets follow the paper's plug-in
+    ``lambda_t = sqrt(2 log(2/alpha) / (sigma_{t-1}^2 h_t))`` capped at :data:`LAMBDA_CAP`, with
+    horizon ``h_t = t log(1 + t)``, held at ``target`` once it reaches it when a run knows its
+    largest size (bets then stay large enough near that size): any predictable bets give a
+    valid sequence, so it holds at every ``t`` either way.
     """
     import numpy as np
 
@@ -46,29 +57,46 @@ def empirical_bernstein_cs(observations: Sequence[float], alpha: float = 0.05) -
     t = np.arange(1, x.size + 1, dtype=np.float64)
     mu_hat = (0.5 + np.cumsum(x)) / (t + 1)
     sigma2_hat = (0.25 + np.cumsum((x - mu_hat) ** 2)) / (t + 1)
-    previous_mu = np.concatenate(([0.5], mu_hat[:-1]))
     previous_sigma2 = np.concatenate(([0.25], sigma2_hat[:-1]))
-    log_term = math.log(2 / alpha)
-    lam = np.minimum(np.sqrt(2 * log_term / (previous_sigma2 * t * np.log1p(t))), LAMBDA_CAP)
-    psi = (-np.log1p(-lam) - lam) / 4
-    v = 4 * (x - previous_mu) ** 2
-    lam_sum = np.cumsum(lam)
-    centre = np.cumsum(lam * x) / lam_sum
-    half = (log_term + np.cumsum(v * psi)) / lam_sum
-    low = np.maximum.accumulate(np.clip(centre - half, 0.0, 1.0))
-    high = np.minimum.accumulate(np.clip(centre + half, 0.0, 1.0))
-    return [Interval(float(lo), float(hi)) for lo, hi in zip(low, high, strict=True)]
+    horizon = t * np.log1p(t)
+    if target:
+        horizon = np.minimum(horizon, float(target))
+    threshold = math.log(2 / alpha)  # hedged wealth max(K+, K-) / 2 >= 1/alpha
+    lam = np.sqrt(2 * threshold / (previous_sigma2 * horizon))
+    edges = np.linspace(0.0, 1.0, GRID + 2)
+    m = edges[1:-1]
+    up_cap, down_cap = np.minimum(LAMBDA_CAP, LAMBDA_CAP / m), np.minimum(LAMBDA_CAP, LAMBDA_CAP / (1 - m))
+    wealth_up, wealth_down = np.zeros(GRID), np.zeros(GRID)
+    low, high = np.empty(x.size), np.empty(x.size)
+    for start in range(0, x.size, CHUNK):
+        rows = slice(start, start + CHUNK)
+        bet = lam[rows, None]
+        deviation = x[rows, None] - m[None, :]
+        up = wealth_up + np.cumsum(np.log1p(np.minimum(bet, up_cap) * deviation), axis=0)
+        down = wealth_down + np.cumsum(np.log1p(-np.minimum(bet, down_cap) * deviation), axis=0)
+        wealth_up, wealth_down = up[-1], down[-1]
+        inside = np.maximum(up, down) < threshold
+        found = inside.any(axis=1)
+        first = np.argmax(inside, axis=1)
+        last = GRID - 1 - np.argmax(inside[:, ::-1], axis=1)
+        # widen to the next candidate outside the set (edges[i] is the candidate below m[i])
+        low[rows] = np.where(found, edges[first], 1.0)
+        high[rows] = np.where(found, edges[last + 2], 0.0)
+    low = np.maximum.accumulate(low)
+    high = np.minimum.accumulate(high)
+    return [Interval(float(lo), float(max(hi, lo))) for lo, hi in zip(low, high, strict=True)]
 
 
-def paired_difference_cs(differences: Sequence[float], alpha: float = 0.05) -> list[Interval]:
+def paired_difference_cs(differences: Sequence[float], alpha: float = 0.05, target: int | None = None) -> list[Interval]:
     """Confidence sequence of the mean of paired differences in [-1, 1], on the difference's scale.
 
     The differences must come in an order that does not depend on their values (the run's
-    random block order); each unit (item, request) enters once.
+    random block order); each unit (item, request) enters once. ``target`` as in
+    :func:`betting_cs`.
     """
     import numpy as np
 
     d = np.asarray(differences, dtype=np.float64)
     if d.size and (d.min() < -1 or d.max() > 1):
         raise ValueError("paired differences of bounded outcomes lie within [-1, 1]")
-    return [Interval(2 * i.low - 1, 2 * i.high - 1) for i in empirical_bernstein_cs((d + 1) / 2, alpha)]
+    return [Interval(2 * i.low - 1, 2 * i.high - 1) for i in betting_cs((d + 1) / 2, alpha, target)]

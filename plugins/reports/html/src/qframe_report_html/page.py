@@ -165,6 +165,23 @@ def failures_block(analysis: Analysis) -> str:
             + sortable_table(rows, columns, "failures") + "</div>")
 
 
+def stopping_block(analysis: Analysis) -> str:
+    """A run that stopped when decided: the rule and per variant its stop (see :func:`qframe.stopping.summary`)."""
+    summary = analysis.get("stopping")
+    if not summary:
+        return ""
+    columns: list[Column] = [
+        ("Variant", lambda r: r["variant"], None), ("Stopped at look", lambda r: str(r["look"]), None),
+        ("Units", lambda r: str(r["units"]), None), ("Items", lambda r: number(r["items"], "d"), None),
+        ("Why", lambda r: r["reason_text"], None), ("Labels at the stop", lambda r: r["labels_text"] or "–", None),
+        ("Planned units", lambda r: number(r["planned_units"], "d"), None),
+        ("Saved", lambda r: number(r["saved"], ".0%"), None),
+        ("Fixed, knowing the effects", lambda r: number(r["fixed_design_units"], "d"), None),
+    ]
+    return (f'<div class="card"><h2 id="stopping">Stopping</h2><p>{esc(summary["note"])}</p>'
+            + sortable_table(summary["variants"], columns, "stopping") + "</div>")
+
+
 def tier_summary(analysis: Analysis) -> str:
     """Per memory tier: the recommended variant with its evidence; then why the others are out."""
     rows = []

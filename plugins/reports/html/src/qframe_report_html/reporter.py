@@ -17,6 +17,7 @@ from qframe_report_html.page import (
     document,
     esc,
     failures_block,
+    stopping_block,
     items_section,
     tests_table,
     tier_summary,
@@ -52,6 +53,7 @@ class HtmlReport:
         body = [
             failures_block(analysis),
             tier_summary(analysis),
+            stopping_block(analysis),
             '<h2 id="plots">Plots</h2><div class="plots">' + "".join(figures) + "</div>",
             '<h2 id="matrix">Decision matrix</h2><p class="meta">Click a header to sort; hidden-danger rows are '
             "shaded red. The Items column links to each variant's flipped and hidden-danger items.</p>"

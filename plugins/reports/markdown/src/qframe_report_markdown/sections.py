@@ -77,31 +77,15 @@ def decision_matrix(analysis: Analysis) -> str:
     return "\n".join(parts)
 
 
-REASONS = {"decided": "decided", "max_items": "reached max_items", "pool_exhausted": "pool exhausted",
-           "nothing_to_decide": "nothing to decide"}
-
-
 def stopping(analysis: Analysis) -> str:
     """A run that stopped when decided: its rule, and per variant what it used and decided."""
     summary = analysis.get("stopping")
     if not summary:
         return ""
-    rows = [row | {"labels_text": "; ".join(f"{k}: {v}" for k, v in row["labels"].items()) or "—",
-                   "reason_text": REASONS.get(row["reason"], row["reason"]),
-                   "saved": (f"{100 * (1 - row['units'] / row['planned_units']):.0f}%"
-                             if row.get("planned_units") and row["reason"] == "decided" else "—")}
-            for row in summary["variants"]]
-    intro = (f"Sequential run: {summary['rule']}. Every interval in this report (labels, equivalence, "
-             f"non-inferiority) is valid at each look, however the run stopped; p-values are fixed-n and "
-             f"descriptive. Pool: {summary['pool_units']} units in {summary['blocks']} blocks. Planned = the units "
-             f"`qframe power` plans before a run for a difference as small as the equivalence margin; saved = "
-             f"1 - units used / planned, for variants that decided. Fixed, knowing the effects = what a fixed-size design at the same power "
-             f"would need for the same decisions had it known the effects measured here (a lower bound no "
-             f"plan can reach).\n\n")
-    return "## Stopping\n\n" + intro + render(rows, [
+    return "## Stopping\n\n" + summary["note"] + "\n\n" + render(summary["variants"], [
         ("Variant", text("variant")), ("Stopped at look", field("look", "d")), ("Units", field("units", "d")),
         ("Items", field("items", "d")), ("Why", text("reason_text")), ("Labels at the stop", text("labels_text")),
-        ("Planned units", field("planned_units", "d")), ("Saved", text("saved")),
+        ("Planned units", field("planned_units", "d")), ("Saved", field("saved", ".0%")),
         ("Fixed, knowing the effects", field("fixed_design_units", "d")),
     ])
 
