@@ -190,3 +190,27 @@ def _toml(config: dict) -> str:
             lines.append(f"[{section}]")
             lines.extend(f"{k} = {value(v)}" for k, v in body.items())
     return "\n".join(lines) + "\n"
+
+
+def test_a_run_that_stops_when_decided_starts_no_worker_for_a_stopped_variant(cluster, host, run_experiment):
+    """Each look hands Ray only the variants still drawing: the stops, looks and rows equal the
+    local executor's, and a stopped variant has no row beyond its stop."""
+
+    def stopping_ladder(address: str | None) -> dict:
+        config = ladder(address)
+        config["tasks"] = [{"name": "mock", "options": {"n": 600, "mode": "loglikelihood"}}]
+        config["schedule"] = {"mode": "round_robin", "stop": "decided", "block_size": 100, "decide": ["quality_tier"]}
+        config["analysis"] = {"benchmark_metric": "accuracy_raw"}
+        return config
+
+    local, _ = run_experiment(host, stopping_ladder(None), run_id="local-stops")
+    remote, outcome = run_experiment(host, stopping_ladder(cluster.address), run_id="ray-stops")
+    assert outcome.exit_code == EXIT_OK
+    assert remote.manifest["sequential"]["stopped"] == local.manifest["sequential"]["stopped"]
+    assert _records(remote.path) == _records(local.path)
+    stops = remote.manifest["sequential"]["stopped"]
+    early = [vid for vid, stop in stops.items() if stop["look"] < 6]
+    assert early  # at least one variant stopped before the pool ran out
+    counts = {vid: sum(1 for key in _raw_keys(remote.path) if key[0] == vid) for vid in QUANTS}
+    for vid in early:
+        assert counts[vid] == stops[vid]["units"] < 600

@@ -47,3 +47,28 @@ def test_demo_config_runs_on_the_real_ladder_with_small_limits(host, run_experim
     report = (session.path / "report.md").read_text()
     assert "## Decision matrix" in report and "| Q2_K |" in report
     assert "Method: teacher_forced" in report
+
+
+@pytest.mark.slow
+def test_the_demo_schedule_stops_the_collapsing_rung_early_on_the_real_ladder(host, run_experiment):
+    """The demo's stopping schedule on SmolLM2 through llama.cpp: Q2_K's arithmetic collapse is
+    decided within a few looks with anytime-valid intervals while Q8_0's close call keeps drawing."""
+    config = demo_experiment(cache_dir() / "demo", log=lambda _: None)
+    assert config["schedule"]["stop"] == "decided"
+    config["ladder"]["quants"] = list(KEEP)
+    config["experiment"] |= {"warmup": 0, "top_logprobs": 0}
+    config["tasks"] = [dict(t, limit=300) for t in config["tasks"] if t["name"] == "arithmetic"]
+
+    session, outcome = run_experiment(host, config)
+
+    assert outcome.exit_code == 0
+    state = session.manifest["sequential"]
+    assert state["measurable"] == ["quality_tier"]  # no harmful requests in this pool: no safety label to wait for
+    q2k = state["stopped"]["Q2_K"]
+    assert q2k["reason"] == "decided" and q2k["look"] < state["blocks"]
+    assert q2k["labels"]["quality_tier"].endswith("(supported)")
+    assert state["stopped"]["Q8_0"]["units"] > q2k["units"]
+    rows = session.store.read("generations").to_pylist()
+    assert sum(1 for r in rows if r["variant"] == "Q2_K") == q2k["units"]
+    report = (session.path / "report.md").read_text()
+    assert "## Stopping" in report and "anytime-valid" in report

@@ -31,7 +31,7 @@ from qframe.analysis.stats._support import _check_level
 from qframe.analysis.stats.results import Interval
 
 LAMBDA_CAP = 0.5
-"""Largest bet (the paper's ``c``); 1/2 or 3/4 are its recommendations."""
+"""The paper's ``c``: no bet loses more than this share of the wealth; 1/2 or 3/4 are its recommendations."""
 GRID = 1000
 """Candidate means on (0, 1): a resolution of 0.1% of the range (0.2 pp of a paired difference)."""
 CHUNK = 256
@@ -43,7 +43,8 @@ def betting_cs(observations: Sequence[float], alpha: float = 0.05, target: int |
 
     Returns the interval after each observation (the ``t``-th after ``t`` observations), the
     running intersection (a confidence sequence's is one too). Bets follow the paper's plug-in
-    ``lambda_t = sqrt(2 log(2/alpha) / (sigma_{t-1}^2 h_t))`` capped at :data:`LAMBDA_CAP`, with
+    ``lambda_t = sqrt(2 log(2/alpha) / (sigma_{t-1}^2 h_t))``, capped at ``LAMBDA_CAP / m`` for the
+    gambler betting above a candidate ``m`` and ``LAMBDA_CAP / (1 - m)`` below it, with
     horizon ``h_t = t log(1 + t)``, held at ``target`` once it reaches it when a run knows its
     largest size (bets then stay large enough near that size): any predictable bets give a
     valid sequence, so it holds at every ``t`` either way.
@@ -65,7 +66,7 @@ def betting_cs(observations: Sequence[float], alpha: float = 0.05, target: int |
     lam = np.sqrt(2 * threshold / (previous_sigma2 * horizon))
     edges = np.linspace(0.0, 1.0, GRID + 2)
     m = edges[1:-1]
-    up_cap, down_cap = np.minimum(LAMBDA_CAP, LAMBDA_CAP / m), np.minimum(LAMBDA_CAP, LAMBDA_CAP / (1 - m))
+    up_cap, down_cap = LAMBDA_CAP / m, LAMBDA_CAP / (1 - m)  # wealth factors stay >= 1 - LAMBDA_CAP > 0
     wealth_up, wealth_down = np.zeros(GRID), np.zeros(GRID)
     low, high = np.empty(x.size), np.empty(x.size)
     for start in range(0, x.size, CHUNK):
