@@ -78,6 +78,20 @@ def test_quantized_source_is_expanded_to_an_f16_baseline(tiny_variant: Callable[
     assert (rung.quant, rung.path, rung.fallback_count) == ("Q8_0", tmp_path / "tiny-Q4_K_M-Q8_0.gguf", 0)
     sidecar = json.loads(baseline.path.with_name(baseline.path.name + ".json").read_text())
     assert sidecar["source_sha256"] == file_sha256(source)
+    assert (baseline.expanded_from, sidecar["expanded_from"], sidecar["source"]) == ("Q4_K_M", "Q4_K_M", source.name)
+    assert rung.expanded_from is None
+
+
+def test_the_baseline_says_where_it_came_from_and_a_replaced_file_does_not(tiny_variant, tmp_path: Path) -> None:
+    from qframe_llamacpp.ladder import sidecar_provenance
+
+    baseline = _build(tiny_variant("Q4_K_M"), tmp_path, ["Q8_0"])[0][0]
+    assert sidecar_provenance(baseline.path, baseline.sha256) == {"expanded_from": "Q4_K_M", "source": "tiny-Q4_K_M.gguf"}
+    assert sidecar_provenance(baseline.path, "0" * 64) == {}  # the sidecar speaks of another file
+    sidecar = baseline.path.with_name(baseline.path.name + ".json")
+    sidecar.write_text(json.dumps({k: v for k, v in json.loads(sidecar.read_text()).items() if k != "expanded_from"}))
+    again, _ = _build(tiny_variant("Q4_K_M"), tmp_path, ["Q8_0"])
+    assert again[0].reused and sidecar_provenance(again[0].path, again[0].sha256)["expanded_from"] == "Q4_K_M"
 
 
 def test_non_gguf_source(tmp_path: Path) -> None:
@@ -127,3 +141,21 @@ def test_model_loading_log_goes_to_a_file(tiny_model: Path, capfd) -> None:
     captured = capfd.readouterr()
     assert "llama_model_loader" not in captured.err + captured.out
     assert "llama_model_loader" in Path(details["native_log"]).read_text()
+
+
+def test_rungs_with_the_same_tensors_are_twins_and_others_are_not(tiny_model: Path, tmp_path: Path) -> None:
+    import shutil
+
+    import attrs
+
+    from qframe_llamacpp.gguf_info import inspect_gguf
+    from qframe_llamacpp.ladder import mark_twins
+
+    entries, _ = _build(tiny_model, tmp_path / "out", ["Q8_0", "Q2_K"])
+    baseline, q8, q2 = entries
+    copy = shutil.copy(q8.path, tmp_path / "tiny-Q8_0-again.gguf")
+    twin = attrs.evolve(q8, quant="Q8_0_again", path=Path(copy), fallback_tensors=("blk.0.ffn_up.weight",))
+    marked = mark_twins([baseline, q8, q2, twin], {e.quant: inspect_gguf(e.path).tensors for e in (baseline, q8, q2, twin)})
+    assert [e.identical_to for e in marked] == [None, None, None, "Q8_0"]
+    assert marked[3].twin_note() == "Q8_0_again is identical to Q8_0 for this model (1 weight matrices fell back to the same types)"
+    assert all(e.identical_to is None for e in entries)  # the built ladder has no twins

@@ -47,6 +47,20 @@ def test_demo_config_runs_on_the_real_ladder_with_small_limits(host, run_experim
     report = (session.path / "report.md").read_text()
     assert "## Decision matrix" in report and "| Q2_K |" in report
     assert "Method: teacher_forced" in report
+    assert variants["F16"]["details"]["expanded_from"] == "Q4_1"  # the shipped file is itself quantized
+    assert "Baseline F16 was expanded from a Q4_1 file" in report
+    assert "Baseline F16 was expanded from a Q4_1 file" in (session.path / "report.html").read_text()
+
+
+@pytest.mark.slow
+def test_the_demo_ladder_knows_its_twin_rungs():
+    from qframe_llamacpp.demo import smollm2_source
+    from qframe_llamacpp.ladder import build_ladder
+
+    entries = build_ladder(smollm2_source(), DEMO_QUANTS, cache_dir() / "demo" / "smollm2", log=lambda _: None)
+    notes = [entry.twin_note() for entry in entries if entry.twin_note()]
+    assert len(notes) == 1 and notes[0].startswith("Q2_K is identical to Q3_K_S for this model")
+    assert entries[0].expanded_from == "Q4_1"
 
 
 @pytest.mark.slow

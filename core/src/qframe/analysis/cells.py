@@ -3,7 +3,8 @@
 Columns (absent where a run has no data for them):
 
 - facts: ``variant``, ``family``, ``quant``, ``model``, ``baseline``, ``baseline_variant``,
-  ``size_bytes``, ``parameters``, ``bits_per_weight``, ``items``, ``errors``;
+  ``size_bytes``, ``parameters``, ``bits_per_weight``, ``expanded_from`` (a baseline expanded
+  from a quantized file: that file's type, from the backend's model details), ``items``, ``errors``;
 - ``mean:<task>/<metric>`` and, for non-baselines, ``delta:<task>/<metric>`` (paired: the mean
   of per-item differences on items both variants completed);
 - benchmark: ``benchmark_accuracy`` (the benchmark metric pooled over tasks that are not safety
@@ -257,6 +258,7 @@ def build_cells(data: RunData, settings: AnalysisSection, seed: int = 42) -> lis
             "size_bytes": facts.get("size_bytes"),
             "parameters": facts.get("parameters"),
             "bits_per_weight": facts.get("bits_per_weight"),
+            "expanded_from": (facts.get("details") or {}).get("expanded_from"),
             "items": len(rows),
             "errors": len(rows) - len(ok),
         }
@@ -271,6 +273,16 @@ def build_cells(data: RunData, settings: AnalysisSection, seed: int = 42) -> lis
         cell |= _micro_f1_columns(data, variant)
         cells.append(cell)
     return cells
+
+
+def baseline_notes(cells: Sequence[Mapping[str, Any]]) -> list[str]:
+    """One sentence per baseline that was itself expanded from a quantized file, for the reports."""
+    return [
+        f"Baseline {cell['variant']} was expanded from a {cell['expanded_from']} file, not made from full-precision "
+        f"weights: every rung re-quantizes that {cell['expanded_from']} grid, so the deltas and KL here measure the loss "
+        f"against it, and rungs may rank differently than on a ladder built from the original weights."
+        for cell in cells if cell.get("baseline") and cell.get("expanded_from")
+    ]
 
 
 def attach_steps(cells: Sequence[dict[str, Any]], adjacent: Sequence[Mapping[str, Any]], settings: AnalysisSection) -> None:

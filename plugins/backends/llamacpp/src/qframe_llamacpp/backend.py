@@ -128,6 +128,7 @@ class LlamaCppBackend:
         from qframe.cache import cache_dir
 
         from qframe_llamacpp.info_cache import inspect_gguf_cached
+        from qframe_llamacpp.ladder import sidecar_provenance
 
         if not self.path.is_file():
             raise BadInputError(f"model file not found: {self.path}")
@@ -162,6 +163,7 @@ class LlamaCppBackend:
                 "llama_cpp_system_info": versions["system_info"],
                 "native_log": str(self.native_log),
                 **info.shape,
+                **sidecar_provenance(self.path, info.sha256),
             },
         )
 

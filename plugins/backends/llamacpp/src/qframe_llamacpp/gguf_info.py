@@ -81,6 +81,16 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def weights_sha256(path: str | Path) -> str:
+    """SHA-256 of a GGUF's tensors alone (each one's name, type, shape and data bytes, in file
+    order): two files that differ only in metadata (the file type label) share it."""
+    digest = hashlib.sha256()
+    for tensor in open_gguf(path).tensors:
+        digest.update(f"{tensor.name}\x1f{tensor.tensor_type.name}\x1f{tuple(int(d) for d in tensor.shape)}\x1f".encode())
+        digest.update(memoryview(tensor.data).cast("B"))
+    return digest.hexdigest()
+
+
 def require_gguf_magic(path: str | Path) -> None:
     """Raise ``ValueError`` ("not a GGUF file: PATH") unless the file starts with the GGUF magic."""
     with open(path, "rb") as stream:

@@ -21,12 +21,13 @@ import shutil
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import attrs
 
 from .atomic import atomic_output
 from .dequantize import dequantize_to_f16
-from .gguf_info import GgufInfo, inspect_gguf
+from .gguf_info import GgufInfo, inspect_gguf, weights_sha256
 from .native_log import native_log_to
 from .quantize import MIX_TYPES, check_quant_label, quantize
 
@@ -48,6 +49,18 @@ class LadderEntry:
     sha256: str
     is_baseline: bool
     reused: bool
+    expanded_from: str | None = None
+    """For a baseline expanded from a quantized source: the source's type (``Q4_1``)."""
+    identical_to: str | None = None
+    """The higher rung whose tensors this one's equal exactly (same types and bytes): on a small
+    model every K-quant tensor can fall back to the same type for two quant labels."""
+
+    def twin_note(self) -> str | None:
+        """``Q2_K is identical to Q3_K_S for this model (...)``, for a rung with a twin above it."""
+        if self.identical_to is None:
+            return None
+        why = f" ({self.fallback_count} weight matrices fell back to the same types)" if self.fallback_count else ""
+        return f"{self.quant} is identical to {self.identical_to} for this model{why}"
 
     @property
     def fallback_count(self) -> int:
@@ -98,16 +111,20 @@ def _build_entries(
             "first so that every rung is quantized once, from full-width values"
         )
         baseline_label = BASELINE_FROM_QUANTIZED
+        expanded_from: str | None = source_info.file_type
         baseline_info, reused = _build_rung(
-            rung_path(baseline_label), source_info, baseline_label, lambda dst: dequantize_to_f16(source, dst), log
+            rung_path(baseline_label), source_info, baseline_label, lambda dst: dequantize_to_f16(source, dst), log,
+            provenance={"expanded_from": expanded_from, "source": source.name},
         )
     else:
-        baseline_label = source_info.file_type
+        baseline_label, expanded_from = source_info.file_type, None
         baseline_info, reused = _build_rung(
             rung_path(baseline_label), source_info, baseline_label, lambda dst: _link_or_copy(source, dst), log
         )
 
-    entries = [_entry(baseline_info, baseline_label, is_baseline=True, reused=reused)]
+    entries = [attrs.evolve(_entry(baseline_info, baseline_label, is_baseline=True, reused=reused),
+                            expanded_from=expanded_from)]
+    infos = [baseline_info]
     for label in labels:
         if label == baseline_label:
             continue
@@ -118,8 +135,30 @@ def _build_entries(
             lambda dst, label=label: quantize(baseline_info.path, dst, label, threads),
             log,
         )
+        infos.append(info)
         entries.append(_entry(info, label, is_baseline=False, reused=reused))
-    return entries
+    return mark_twins(entries, {entry.quant: info.tensors for entry, info in zip(entries, infos, strict=True)})
+
+
+def mark_twins(entries: Sequence[LadderEntry], tensors: dict[str, Sequence[Any]]) -> list[LadderEntry]:
+    """Each rung whose tensors equal a higher rung's (same per-tensor types, then the same
+    tensor bytes: :func:`weights_sha256`) gets ``identical_to`` that rung. Bytes are hashed only
+    for rungs whose type maps already match."""
+    marked: list[LadderEntry] = []
+    digests: dict[str, str] = {}
+
+    def digest(entry: LadderEntry) -> str:
+        if entry.quant not in digests:
+            digests[entry.quant] = weights_sha256(entry.path)
+        return digests[entry.quant]
+
+    for entry in entries:
+        types = [(t.name, t.type_name) for t in tensors[entry.quant]]
+        twin = next((other.quant for other in marked if not entry.is_baseline
+                     and [(t.name, t.type_name) for t in tensors[other.quant]] == types
+                     and digest(other) == digest(entry)), None)
+        marked.append(attrs.evolve(entry, identical_to=twin) if twin else entry)
+    return marked
 
 
 def fallback_tensors(info: GgufInfo, quant: str) -> tuple[str, ...]:
@@ -156,23 +195,49 @@ def _build_rung(
     label: str,
     make: Callable[[Path], Path],
     log: Callable[[str], None],
+    provenance: dict[str, str] | None = None,
 ) -> tuple[GgufInfo, bool]:
     """The inspected rung and whether it was reused: kept when its sidecar vouches for it,
-    otherwise made from ``input_info``'s file by ``make`` and recorded in a new sidecar."""
+    otherwise made from ``input_info``'s file by ``make`` and recorded in a new sidecar.
+    ``provenance`` (where an expanded baseline came from) is recorded in the sidecar too, where
+    backends read it (:func:`sidecar_provenance`)."""
     sidecar = destination.with_name(destination.name + ".json")
+    record = {"source_sha256": input_info.sha256, "quant": label, **(provenance or {})}
     reusable = _verified_output(destination, sidecar, input_info.sha256, label)
     if reusable is not None:
         log(f"{label}: reusing {destination.name} (source and output hashes match)")
+        _write_sidecar(sidecar, record | {"output_sha256": reusable.sha256})  # adds provenance to older sidecars
         return reusable, True
 
     started = time.perf_counter()
     make(destination)
     info = inspect_gguf(destination)
-    record = {"source_sha256": input_info.sha256, "quant": label, "output_sha256": info.sha256}
-    with atomic_output(sidecar) as partial:
-        partial.write_text(json.dumps(record, indent=2) + "\n")
+    _write_sidecar(sidecar, record | {"output_sha256": info.sha256})
     log(f"{label}: wrote {destination.name} in {time.perf_counter() - started:.1f} s")
     return info, False
+
+
+def _write_sidecar(sidecar: Path, record: dict[str, str]) -> None:
+    try:
+        if json.loads(sidecar.read_text()) == record:
+            return
+    except (OSError, ValueError):
+        pass
+    with atomic_output(sidecar) as partial:
+        partial.write_text(json.dumps(record, indent=2) + "\n")
+
+
+def sidecar_provenance(model: Path, sha256: str) -> dict[str, str]:
+    """What a ladder recorded of where ``model`` came from (``expanded_from``, ``source``): read
+    from its sidecar only when the sidecar names this file's hash (a replaced file's is ignored)."""
+    sidecar = model.with_name(model.name + ".json")
+    try:
+        record = json.loads(sidecar.read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(record, dict) or record.get("output_sha256") != sha256:
+        return {}
+    return {key: str(record[key]) for key in ("expanded_from", "source") if record.get(key)}
 
 
 def _verified_output(destination: Path, sidecar: Path, source_sha256: str, label: str) -> GgufInfo | None:

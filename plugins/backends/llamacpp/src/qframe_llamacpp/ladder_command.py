@@ -44,8 +44,12 @@ def ladder(source: Path, quants: str, out_dir: Path, threads: int | None) -> Non
     click.echo(f"{'quant':<8} {'bpw':>6} {'size MB':>9} {'fallbacks':>9}  tensor types written  file")
     for entry in entries:
         types = ", ".join(f"{name}:{count}" for name, count in sorted(entry.tensor_types.items()))
-        mark = " (baseline)" if entry.is_baseline else (" (reused)" if entry.reused else "")
+        expanded = f", expanded from {entry.expanded_from}" if entry.expanded_from else ""
+        mark = f" (baseline{expanded})" if entry.is_baseline else (" (reused)" if entry.reused else "")
         click.echo(
             f"{entry.quant:<8} {entry.bits_per_weight:>6.2f} {entry.size_bytes / 1e6:>9.1f} {entry.fallback_count:>9}  "
             f"{types}  {entry.path}{mark}"
         )
+    for entry in entries:
+        if entry.twin_note():
+            click.echo(f"{entry.twin_note()}: a run of both evaluates the same weights twice")

@@ -52,6 +52,7 @@ def decision_matrix(analysis: Analysis) -> str:
              "Recommended = quality tier negligible or acceptable and no hidden-danger regime. "
              "A label whose delta's confidence interval also covers another label is shown as inconclusive, "
              "with that interval and the items needed to decide.\n"]
+    parts.extend(f"**{note}**\n" for note in analysis.get("baseline_notes", ()))
     if analysis.get("stopping"):
         parts.append(f"Sequential run: every interval is an anytime-valid confidence sequence, read at "
                      f"{analysis['stopping']['looks']} looks (see Stopping).\n")
