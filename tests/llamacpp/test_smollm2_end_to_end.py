@@ -71,7 +71,8 @@ def test_the_demo_schedule_stops_the_collapsing_rung_early_on_the_real_ladder(ho
     assert config["schedule"]["stop"] == "decided"
     config["ladder"]["quants"] = list(KEEP)
     config["experiment"] |= {"warmup": 0, "top_logprobs": 0}
-    config["tasks"] = [dict(t, limit=300) for t in config["tasks"] if t["name"] == "arithmetic"]
+    config["tasks"] = [dict(t, limit=200) for t in config["tasks"] if t["name"] == "arithmetic"]
+    config["schedule"]["block_size"] = 25
 
     session, outcome = run_experiment(host, config)
 
