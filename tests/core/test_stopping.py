@@ -98,6 +98,14 @@ def test_a_label_the_pool_cannot_measure_is_not_waited_for(host, run_experiment)
     assert "safety_regime: not measurable on this pool" in (session.path / "report.md").read_text()
 
 
+def test_a_baseline_alone_draws_the_whole_pool(host, run_experiment):
+    config = sequential_ladder(pool=300)
+    config["ladder"]["quants"] = ["F16"]
+    session, outcome = run_experiment(host, config)
+    assert outcome.exit_code == EXIT_OK and _generated(session.path) == {"F16": 300}
+    assert session.manifest["sequential"]["stopped"] == {}
+
+
 def test_unknown_label_to_decide_is_a_config_error():
     config = sequential_ladder(decide=["quality_tier", "vibes"])
     with pytest.raises(ConfigError, match="decide.*unknown label 'vibes'"):

@@ -266,8 +266,8 @@ async def _generate_until_decided(session: Session, executor: Executor, samples:
         with RunProgress(pool.size, enabled=progress) as bar:
             for block in range(len(pool.blocks)):
                 drawn = stopping.drawing(state, variants, block)
-                if not drawn - {v.id for v in variants if v.baseline}:
-                    break
+                if not drawn - {v.id for v in variants if v.baseline} and not all(v.baseline for v in variants):
+                    break  # every compared variant has stopped
                 done = _done_keys(session)
                 todo = [item for item in pool.items_of(block, drawn) if item.key not in done]
                 if todo:

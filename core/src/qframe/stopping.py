@@ -95,7 +95,9 @@ def check_state(state: Mapping[str, Any], pool: Pool) -> None:
 
 def drawing(state: Mapping[str, Any], variants: Sequence[VariantSection], block: int) -> set[str]:
     """Variants that draw ``block``: those not stopped at an earlier look, and the baselines of
-    any such variant."""
+    any such variant; every variant where none is compared with a baseline (nothing can stop)."""
+    if all(v.baseline for v in variants):
+        return {v.id for v in variants}
     stopped = {vid for vid, stop in state["stopped"].items() if stop["look"] <= block}
     active = {v.id for v in variants if not v.baseline and v.id not in stopped}
     family_baseline = {v.family: v.id for v in variants if v.baseline}
