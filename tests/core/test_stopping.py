@@ -56,6 +56,8 @@ def test_a_collapsed_rung_stops_early_and_close_calls_keep_drawing(host, run_exp
     assert f"{POOL // BLOCK} looks" in stopping and "anytime-valid" in stopping
     assert "| Q2_K | " + str(stops["Q2_K"]["look"]) + " | " in stopping
     assert "read at 15 looks" in report  # the decision matrix says its intervals are sequences
+    page = (session.path / "report.html").read_text()
+    assert '<h2 id="stopping">Stopping</h2>' in page and "anytime-valid" in page
 
 
 def test_every_interval_of_a_sequential_run_is_a_confidence_sequence_in_draw_order(host, run_experiment):
