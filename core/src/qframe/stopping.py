@@ -21,7 +21,8 @@ from typing import Any
 
 import attrs
 
-from qframe.analysis.evidence import INCONCLUSIVE, equivalence, label_evidence, non_inferiority
+from qframe.analysis.evidence import INCONCLUSIVE, equivalence, items_to_decide, label_evidence, non_inferiority
+from qframe.analysis.gate import quality_rows
 from qframe.config import ScheduleSection, VariantSection
 from qframe.draws import DrawUnit, draw_order, draw_unit, strata_sizes, stratum_of
 from qframe.errors import RunStateError
@@ -117,8 +118,6 @@ def measurable(decide: Sequence[str], samples: Iterable[Sample]) -> list[str]:
 
 def open_labels(analysis: Mapping[str, Any], cell: Mapping[str, Any], decide: Sequence[str], margin_pp: float) -> list[str]:
     """The labels of ``decide`` this variant has not decided yet (one not measured yet included)."""
-    from qframe.analysis.gate import quality_rows
-
     waiting = []
     for name in decide:
         if name in GATE_QUESTIONS:
@@ -132,8 +131,6 @@ def open_labels(analysis: Mapping[str, Any], cell: Mapping[str, Any], decide: Se
 
 def measured_labels(analysis: Mapping[str, Any], cell: Mapping[str, Any], decide: Sequence[str]) -> dict[str, str]:
     """What each label of ``decide`` the variant has says now, with its evidence."""
-    from qframe.analysis.gate import quality_rows
-
     margin = analysis["settings"]["equivalence_margin_pp"] / 100
     said = {}
     for name in decide:
@@ -186,9 +183,6 @@ def fixed_design_units(analysis: Mapping[str, Any], cell: Mapping[str, Any], dec
     decisions, knowing the effects this run measured: the largest over the labels of
     ``decide`` of each label's ``<label>_fixed_items`` (set by the classifiers) and, for the
     gate questions, the items to tell the pooled delta apart from the margin."""
-    from qframe.analysis.evidence import items_to_decide
-    from qframe.analysis.gate import quality_rows
-
     margin = analysis["settings"]["equivalence_margin_pp"] / 100
     planned = []
     for name in decide:
