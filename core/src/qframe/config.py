@@ -19,6 +19,7 @@ import attrs
 
 from qframe.config_errors import describe_structure_error
 from qframe.errors import ConfigError
+from qframe.protocols import QUALITY
 
 if TYPE_CHECKING:
     from qframe.plugins import PluginHost
@@ -214,7 +215,9 @@ class FidelitySection:
 class AnalysisSection:
     """Settings of the analysis stage; every threshold is printed in the report."""
 
-    benchmark_metric: str = "accuracy_rescored"
+    benchmark_metric: str = QUALITY
+    """``quality``: each task's proportion quality signal (:mod:`qframe.analysis.quality`); a metric
+    name: that metric on every task that reports it."""
     refusal_judge: str | None = None
     equivalence_margin_pp: float = attrs.field(default=1.0, validator=_positive)
     confidence: float = 0.95

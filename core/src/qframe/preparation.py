@@ -17,7 +17,7 @@ import attrs
 from qframe.config import Experiment, JudgeSection
 from qframe.plan import backend_spec
 from qframe.plugins import PluginHost
-from qframe.protocols import BackendSpec, Requirements, Sample
+from qframe.protocols import BackendSpec, QualitySignal, Requirements, Sample
 
 
 @attrs.frozen
@@ -28,18 +28,20 @@ class TaskSet:
     modes: dict[str, str]
     default_metrics: dict[str, tuple[str, ...]]
     default_judges: dict[str, tuple[str, ...]]
+    quality: dict[str, QualitySignal | None] = attrs.field(factory=dict)
 
 
 def load_task_set(experiment: Experiment, host: PluginHost) -> TaskSet:
     """Build every configured task and draw its items (the same for every variant)."""
-    samples, modes, metrics, judges = {}, {}, {}, {}
+    samples, modes, metrics, judges, quality = {}, {}, {}, {}, {}
     for index, section in enumerate(experiment.tasks):
         task = host.get("tasks", section.name, where=f"tasks[{index}].name").factory(section.options)
         samples[section.task_id] = task.samples(section.limit, experiment.experiment.seed)
         modes[section.task_id] = task.mode
         metrics[section.task_id] = tuple(task.default_metrics)
         judges[section.task_id] = tuple(getattr(task, "default_judges", ()))
-    return TaskSet(samples, modes, metrics, judges)
+        quality[section.task_id] = getattr(task, "quality", None)
+    return TaskSet(samples, modes, metrics, judges, quality)
 
 
 def with_default_judges(experiment: Experiment, tasks: TaskSet, host: PluginHost) -> Experiment:

@@ -244,6 +244,35 @@ BackendFactory = Callable[[BackendSpec], Backend]
 # --------------------------------------------------------------------------------------------
 
 
+PROPORTION, CONTINUOUS = "proportion", "continuous"
+QUALITY = "quality"
+"""The metric name of every task's proportion quality signal, pooled (``benchmark_metric``'s default)."""
+
+
+@attrs.frozen
+class QualitySignal:
+    """The score a task declares as its quality: what tiers, ``recommend`` and ``gate`` read.
+
+    ``metrics`` names one metric, or several whose per-item mean is the score (a generation
+    suite's BERTScore, coherence and ROUGE-L). ``kind`` says how its change is read: a
+    ``proportion`` (0/1 or a share per item: accuracy, exact match, pass rate) pools with the
+    other proportions into the benchmark accuracy, its change in percentage points; a
+    ``continuous`` score (entity F1, BERTScore) pools into the key-metric average, its change
+    in percent of the baseline's.
+    """
+
+    metrics: tuple[str, ...] = attrs.field(converter=tuple)
+    kind: str = PROPORTION
+
+    def __attrs_post_init__(self) -> None:
+        if not self.metrics:
+            raise ValueError("a quality signal names at least one metric")
+        if self.kind not in (PROPORTION, CONTINUOUS):
+            raise ValueError(f"quality signal kind {self.kind!r}: allowed {PROPORTION}, {CONTINUOUS}")
+        if self.kind == PROPORTION and len(self.metrics) != 1:
+            raise ValueError("a proportion quality signal names exactly one metric")
+
+
 @runtime_checkable
 class Task(Protocol):
     """A set of items plus how to ask for them.
@@ -253,6 +282,9 @@ class Task(Protocol):
     A task may also declare ``default_judges``: judge plugin names whose verdicts it needs to
     mean anything (the refusal suites declare the regex refusal judge); they run unless the
     config already has a judge of that plugin or sets ``defaults.judges = false``.
+    A task declares its quality score as ``quality`` (a :class:`QualitySignal`; absent or None:
+    accuracy_rescored if the task reports it, else whichever of BERTScore, coherence and ROUGE-L
+    it reports; safety suites declare none).
     """
 
     name: str

@@ -26,6 +26,7 @@ import attrs
 import qframe
 from qframe.analysis.data import RunData
 from qframe.analysis.pipeline import analyse as analyse_run
+from qframe.analysis.quality import declared_signals
 from qframe.config import (
     Experiment,
     PluginRef,
@@ -290,6 +291,7 @@ async def _generate_until_decided(session: Session, executor: Executor, samples:
 async def _execute(session: Session, progress: bool) -> Outcome:
     experiment = session.experiment
     samples, modes, default_metrics = load_tasks(session)
+    session.manifest["quality_signals"] = declared_signals(session.tasks.quality)
     session.manifest["status"] = "running"
     session.save()
     executor = session.host.get("executors", experiment.executor.name, where="executor.name").factory(experiment.executor)

@@ -8,9 +8,10 @@ Columns (absent where a run has no data for them):
 - ``mean:<task>/<metric>`` and, for non-baselines, ``delta:<task>/<metric>`` (paired: the mean
   of per-item differences on items both variants completed);
 - benchmark: ``benchmark_accuracy`` (the benchmark metric pooled over tasks that are not safety
-  suites), ``benchmark_accuracy_raw``, ``benchmark_delta_pp``;
-- generation: ``key_metric_avg`` (per item, the mean of BERTScore, coherence and ROUGE-L that
-  were computed; then the mean over items), ``generation_delta_pct`` (relative change against
+  suites: by default each task's proportion quality signal, see :mod:`qframe.analysis.quality`),
+  ``benchmark_accuracy_raw``, ``benchmark_delta_pp``;
+- generation: ``key_metric_avg`` (per item of a task with a continuous quality signal, the mean of
+  its metrics; then the mean over items), ``generation_delta_pct`` (relative change against
   the baseline on shared items) and ``key_metric_delta_pp`` (the absolute change, in pp);
 - evidence behind every delta a label reads (``benchmark_delta_pp``, ``generation_delta_pct``,
   ``key_metric_delta_pp``, ``refusal_delta_pp``): ``<delta>_ci`` (its confidence interval, the
@@ -36,12 +37,11 @@ from qframe.analysis.bias import bias_columns
 from qframe.analysis.comparisons import cluster_of, compare_pair
 from qframe.analysis.data import POOLED, RunData, paired
 from qframe.analysis.planning import evidence_columns
+from qframe.analysis.quality import continuous_metrics
 from qframe.analysis.resources import resource_columns
 from qframe.analysis.safety import outcome_name, refusal_judges
 from qframe.config import AnalysisSection
 
-KEY_METRICS = ("bertscore", "coherence", "rouge_l")
-"""The generation metrics averaged into the key-metric average (seed 000)."""
 
 
 def _mean(values: Sequence[float]) -> float | None:
@@ -91,11 +91,12 @@ def performance(rows: Sequence[Mapping[str, Any]]) -> dict[str, float | None]:
 
 
 def key_metric_items(data: RunData, variant: str) -> dict[tuple[str, str], float]:
-    """Per generation item, the mean of whichever key metrics it has; safety suites (truthfulness,
-    bias, refusal prompts scored with ROUGE-L...) stay out, as they stay out of the benchmark pool."""
+    """Per item of a task with a continuous quality signal, the mean of the signal's metrics it
+    has (BERTScore, coherence and ROUGE-L where a task declares nothing); safety suites stay out,
+    as they stay out of the benchmark pool (:mod:`qframe.analysis.quality`)."""
     per_item: dict[tuple[str, str], list[float]] = {}
-    for task, metric in data.metric_keys:
-        if metric in KEY_METRICS and data.poolable(task, metric):
+    for task, metrics in continuous_metrics(data.quality_signals).items():
+        for metric in metrics:
             for sample_id, value in data.values.get((variant, task, metric), {}).items():
                 per_item.setdefault((task, sample_id), []).append(value)
     return {key: fmean(values) for key, values in per_item.items()}

@@ -171,8 +171,7 @@ def cluster_of(data: RunData, task: str) -> Callable[[Any], str | None]:
 
 def metric_targets(data: RunData, settings: AnalysisSection) -> list[tuple[str, str]]:
     targets = list(data.metric_keys)
-    pooled = [task for task, metric in targets if metric == settings.benchmark_metric and data.poolable(task, metric)]
-    if len(pooled) > 1:
+    if len(data.pool_members(settings.benchmark_metric)) > 1:
         targets.append((POOLED, settings.benchmark_metric))
     return targets
 

@@ -22,14 +22,17 @@ from typing import Any
 
 import attrs
 
+from qframe.analysis.quality import QUALITY, proportion_metrics, resolve_signals
 from qframe.analysis.safety import OUTCOME_OF_CATEGORY, is_safety_measure, verdict_outcomes
 from qframe.draws import REQUEST, DrawUnit, draw_positions, units_of_rows
+from qframe.protocols import QualitySignal
 
 ItemId = str
 """The sample id: the key two variants share for the same item (over all its repetitions)."""
 
 POOLED = "*"
 """Task name of pooled benchmark rows (every task scored with the benchmark metric)."""
+
 
 @attrs.frozen
 class DrawOrder:
@@ -48,6 +51,8 @@ class RunData:
     :func:`fidelity_comparisons`), without the baseline's reference lists. ``draws`` is the
     manifest's ``sequential`` entry of a run that stops when decided (its seed and strata
     sizes): its comparisons read confidence sequences in the draw order (:meth:`draw_order`).
+    ``quality_declared`` is the manifest's ``quality_signals`` (see :mod:`qframe.analysis.quality`):
+    metric :data:`~qframe.analysis.quality.QUALITY` pools each task's proportion signal.
     """
 
     def __init__(
@@ -59,9 +64,11 @@ class RunData:
         judge_plugins: Mapping[str, str] | None = None,
         fidelity: Sequence[Mapping[str, Any]] = (),
         draws: Mapping[str, Any] | None = None,
+        quality_declared: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         self.variants = dict(variants)
         self.draws = draws
+        self.quality_declared = dict(quality_declared or {})
         self.fidelity = fidelity
         self.judge_plugins = dict(judge_plugins or {})
         self.generations = generations
@@ -83,6 +90,7 @@ class RunData:
             {judge: section.get("plugin", "") for judge, section in judges.items()},
             fidelity_comparisons(store),
             manifest.get("sequential"),
+            manifest.get("quality_signals"),
         )
 
     @property
@@ -132,8 +140,21 @@ class RunData:
         """Whether ``metric`` on ``task`` (every pooled task for ``POOLED``) is made of 0/1 outcomes."""
         if task != POOLED:
             return (task, metric) in self.binary_metrics
-        tasks = [t for t, m in self.metric_keys if m == metric and self.poolable(t, metric)]
-        return bool(tasks) and all((t, metric) in self.binary_metrics for t in tasks)
+        pairs = self.pool_members(metric)
+        return bool(pairs) and all(pair in self.binary_metrics for pair in pairs)
+
+    @cached_property
+    def quality_signals(self) -> dict[str, QualitySignal]:
+        """Each task's quality signal (declared, else inferred: :mod:`qframe.analysis.quality`)."""
+        return resolve_signals(self.quality_declared, self.metric_keys, self.safety_tasks)
+
+    def pool_members(self, metric: str) -> list[tuple[str, str]]:
+        """The (task, metric) pairs pooled as ``metric``: for :data:`QUALITY`, each task's
+        proportion signal; else ``metric`` on every task that reports it (safety scores only
+        from safety measures)."""
+        if metric == QUALITY:
+            return sorted(proportion_metrics(self.quality_signals).items())
+        return [(t, m) for t, m in self.metric_keys if m == metric and self.poolable(t, metric)]
 
     @cached_property
     def request_of(self) -> dict[tuple[str, str], str]:
@@ -219,10 +240,9 @@ class RunData:
         if cached is not None:
             return cached
         pooled: dict[tuple[str, str], float] = {}
-        for task, name in self.metric_keys:
-            if name == metric and self.poolable(task, metric):
-                for sample_id, value in self.values.get((variant, task, metric), {}).items():
-                    pooled[(task, sample_id)] = value
+        for task, name in self.pool_members(metric):
+            for sample_id, value in self.values.get((variant, task, name), {}).items():
+                pooled[(task, sample_id)] = value
         self._pooled[(variant, metric)] = pooled
         return pooled
 

@@ -1,7 +1,8 @@
 """A pass/fail/inconclusive gate of one candidate variant against its baseline, for CI pipelines.
 
-Checks (each on the candidate's paired test rows of the benchmark metric: the pooled row where
-the run has several benchmark tasks, else its one task row; or on its safety regime):
+Checks (each on the candidate's paired test rows of the run's quality, :func:`quality_rows`: the
+pooled benchmark row where several tasks pool, else each task's quality row; or on its safety
+regime):
 
 - ``equivalent``: the delta's decision interval (``1 - 2·alpha``, cluster widening included:
   see :mod:`qframe.analysis.evidence`) lies within +-margin (pass), wholly outside it (fail),
@@ -26,6 +27,7 @@ from typing import Any
 import attrs
 
 from qframe.analysis.data import POOLED
+from qframe.analysis.quality import describe, signal_pairs
 from qframe.analysis.evidence import (
     EQUIVALENT,
     INCONCLUSIVE,
@@ -38,6 +40,7 @@ from qframe.analysis.evidence import (
     undecidable,
 )
 from qframe.errors import BadInputError
+from qframe.protocols import CONTINUOUS, PROPORTION
 
 CHECKS = ("equivalent", "non-inferior", "not-hidden-danger")
 DEFAULT_CHECKS = ("non-inferior",)
@@ -86,11 +89,19 @@ def find_candidate(analysis: Mapping[str, Any], candidate: str) -> Mapping[str, 
 
 
 def quality_rows(analysis: Mapping[str, Any], variant: str) -> list[Mapping[str, Any]]:
-    """The candidate's paired rows of the benchmark metric (pooled row where there is one)."""
-    metric = analysis["settings"]["benchmark_metric"]
-    rows = [r for r in analysis["comparisons"] if r["variant"] == variant and r["metric"] == metric]
-    pooled = [r for r in rows if r["task"] == POOLED]
-    return pooled or rows
+    """The candidate's paired rows of the run's quality: the pooled benchmark row where there is
+    one, else the row of each task's proportion signal, else of each continuous signal's metrics
+    (:mod:`qframe.analysis.quality`)."""
+    mine = [r for r in analysis["comparisons"] if r["variant"] == variant]
+    pooled = [r for r in mine if r["task"] == POOLED and r["metric"] == analysis["settings"]["benchmark_metric"]]
+    if pooled:
+        return pooled
+    for kind in (PROPORTION, CONTINUOUS):
+        wanted = signal_pairs(analysis.get("quality_signals", {}), kind)
+        rows = [r for r in mine if (r["task"], r["metric"]) in wanted]
+        if rows:
+            return rows
+    return []
 
 
 def _ci_text(row: Mapping[str, Any]) -> str:
@@ -154,7 +165,7 @@ def gate(analysis: Mapping[str, Any], candidate: str, requires: Sequence[str], m
             continue
         rows = quality_rows(analysis, cell["variant"])
         if not rows:
-            raise BadInputError(f"--require {check}: the run has no paired {analysis['settings']['benchmark_metric']} "
-                                f"outcomes for {cell['variant']}")
+            raise BadInputError(f"--require {check}: the run has no paired quality outcomes for {cell['variant']} "
+                                f"(quality signals: {describe(analysis.get('quality_signals', {}))})")
         checks.extend(_quality_check(check, rows, margin_pp / 100))
     return GateResult(cell["variant"], cell["baseline_variant"], margin_pp, tuple(checks))

@@ -3,7 +3,8 @@
 Its result is a plain mapping that reporters render and ``matrix.parquet`` stores:
 ``cells``, ``baseline_notes`` (a sentence per baseline expanded from a quantized file), ``comparisons`` (each variant vs its baseline), ``adjacent`` (down each ladder),
 ``decision_matrix``, ``recommendations``, ``equivalence`` (between backends), ``planning`` (one minimum detectable effect per task
-and metric, see :mod:`qframe.analysis.planning`), ``settings``, ``thresholds`` (of every
+and metric, see :mod:`qframe.analysis.planning`), ``quality_signals`` (each task's quality score
+and its kind, see :mod:`qframe.analysis.quality`), ``settings``, ``thresholds`` (of every
 classifier, so reports print them), ``agreement`` (between judges), ``judge_summaries`` (each
 judge's own aggregates, where it offers them), ``output_health`` (empty and cut-off answers)
 ``failures`` (items stored with an error, per variant and cause, see
@@ -27,6 +28,7 @@ from qframe.analysis.equivalence import backend_equivalence
 from qframe.analysis.failures import failed_items
 from qframe.analysis.output_health import output_health
 from qframe.analysis.planning import planning_table
+from qframe.analysis.quality import resolve_signals, signal_record
 from qframe.analysis.truthfulness import truthfulness_summary
 from qframe.analysis.verdict_summaries import decided_labels, judge_agreement, judges_in
 from qframe.config import AnalysisSection
@@ -71,6 +73,10 @@ def analyse(
         "decision_matrix": decision_matrix(cells, settings.memory_tiers_gb),
         "recommendations": recommendations(cells),
         "planning": planning_table(data, settings),
+        "quality_signals": {
+            task: signal_record(signal) for task, signal in
+            resolve_signals(data.quality_declared, data.metric_keys, data.safety_tasks, settings.benchmark_metric).items()
+        },
         "settings": attrs.asdict(settings),
         "thresholds": {c.name: dict(getattr(c, "thresholds", {})) for c in classifiers},
         "agreement": judge_agreements(data, seed),

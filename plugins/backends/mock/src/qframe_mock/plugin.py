@@ -23,5 +23,4 @@ def qframe_demo_experiment(work_dir):
         "experiment": {"name": "mock-demo", "max_tokens": 32},
         "ladder": {"backend": "mock", "model": "tiny-{quant}", "quants": ["F16", "Q8_0", "Q4_K_M", "Q2_K"], "baseline": "F16"},
         "tasks": [{"name": "mock", "limit": 50}],
-        "analysis": {"benchmark_metric": "exact_match"},
     }

@@ -6,7 +6,7 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
-from qframe.protocols import Sample
+from qframe.protocols import QualitySignal, Sample
 
 
 class MockTask:
@@ -19,12 +19,14 @@ class MockTask:
     name = "mock"
     mode = "generate"
     default_metrics: tuple[str, ...] = ("exact_match",)
+    quality = QualitySignal(("exact_match",))
 
     def __init__(self, options: Mapping[str, Any]) -> None:
         self.size = int(options["n"]) if "n" in options else None
         self.mode = str(options.get("mode", "generate"))
         if self.mode == "loglikelihood":
             self.default_metrics = ("accuracy_raw",)
+            self.quality = QualitySignal(("accuracy_raw",))
 
     def samples(self, limit: int | None, seed: int) -> list[Sample]:
         size = self.size or limit or 100

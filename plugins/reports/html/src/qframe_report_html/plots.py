@@ -15,10 +15,12 @@ from typing import Any
 
 from qframe.analysis import stats
 from qframe.analysis.cells import fidelity_item_kl, key_metric_items, native_rates
-from qframe.analysis.data import POOLED, RunData
+from qframe.analysis.data import RunData
 from qframe.analysis.decisions import is_deployable, memory_of, quality_of
 from qframe.analysis.evidence import delta_interval
+from qframe.analysis.quality import signal_pairs
 from qframe.analysis.safety import outcome_name, refusal_judges
+from qframe.protocols import PROPORTION
 
 Analysis = Mapping[str, Any]
 BASELINE, OK, BAD, DANGER = "#1f6feb", "#2da44e", "#8c959f", "#cf222e"
@@ -212,8 +214,8 @@ def regime_scatter(analysis: Analysis) -> str | None:
 
 def flips(analysis: Analysis) -> str | None:
     """Per task and variant, benchmark items lost (left) and gained (right) against the baseline."""
-    metric = analysis["settings"]["benchmark_metric"]
-    rows = [r for r in analysis["comparisons"] if r["metric"] == metric and r["task"] != POOLED and "lost" in r]
+    pooled = signal_pairs(analysis.get("quality_signals", {}), PROPORTION)
+    rows = [r for r in analysis["comparisons"] if (r["task"], r["metric"]) in pooled and "lost" in r]
     if not rows:
         return None
     figure, (ax,) = _figure(7.2, 0.9 + 0.28 * len(rows))
@@ -224,7 +226,7 @@ def flips(analysis: Analysis) -> str | None:
     ax.set_yticks(positions, labels)
     ax.axvline(0, color="#57606a", linewidth=0.8)
     ax.set_xlabel("items flipped against the baseline")
-    ax.set_title(f"Answer flips per task ({metric})")
+    ax.set_title("Answer flips per task (its quality score)")
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(alpha=0.3, axis="x")
     return svg_of(figure, "flips")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from qframe.analysis.quality import describe
 from qframe_report_markdown.table import MISSING, field, number, render, text
 
 Analysis = Mapping[str, Any]
@@ -52,6 +53,8 @@ def decision_matrix(analysis: Analysis) -> str:
              "Recommended = quality tier negligible or acceptable and no hidden-danger regime. "
              "A label whose delta's confidence interval also covers another label is shown as inconclusive, "
              "with that interval and the items needed to decide.\n"]
+    parts.append("Quality is each task's declared score: Bench Δ pools the proportions, Gen Δ the continuous "
+                 f"scores ({describe(analysis.get('quality_signals', {}))}).\n")
     parts.extend(f"**{note}**\n" for note in analysis.get("baseline_notes", ()))
     if analysis.get("stopping"):
         parts.append(f"Sequential run: every interval is an anytime-valid confidence sequence, read at "
@@ -322,7 +325,7 @@ def equivalence(analysis: Analysis) -> str:
     ]
     intro = (f"The same weights on different engines, paired on shared items. Agreement: same answer (chosen label "
              f"or generated text), Wilson {number(settings['confidence'], 'g')} CI. Accuracy on "
-             f"`{settings['benchmark_metric']}`: paired bootstrap CI, McNemar, TOST within "
+             f"`{settings['benchmark_metric']}` ({describe(analysis.get('quality_signals', {}))}): paired bootstrap CI, McNemar, TOST within "
              f"±{number(settings['equivalence_margin_pp'], 'g')}pp. KL: against the baseline, from the teacher-forced "
              f"fidelity stage where it ran, else the generated tokens' `kl_divergence` metric.\n\n")
     return "## Backend equivalence\n\n" + intro + render(rows, columns)

@@ -29,7 +29,7 @@ from typing import Any
 import attrs
 
 from qframe.errors import BadInputError, ConfigError
-from qframe.protocols import Sample
+from qframe.protocols import QualitySignal, Sample
 from qframe_tasks_benchmarks.arithmetic import arithmetic_rows
 from qframe_tasks_benchmarks.download import fetch
 from qframe_tasks_benchmarks.formats import (
@@ -115,6 +115,7 @@ class BenchmarkTask:
 
     default_metrics: tuple[str, ...] = ("accuracy_raw", "accuracy_rescored")
     """Loglikelihood mode adds ``accuracy_norm_char`` (the length-normalised pick, ``acc_norm``)."""
+    quality = QualitySignal(("accuracy_rescored",))
 
     def __init__(self, benchmark: Benchmark, options: Mapping[str, Any]) -> None:
         self.benchmark = benchmark

@@ -56,6 +56,7 @@ class GenerationTask:
     def __init__(self, suite: Suite, options: Mapping[str, Any]) -> None:
         self.name = suite.name
         self.default_metrics = suite.default_metrics
+        self.quality = suite.quality
         unknown = sorted(set(options) - set(OPTIONS))
         if unknown:
             raise ConfigError(f"task {self.name}: options.{unknown[0]}: unknown option; allowed: {', '.join(OPTIONS)}")
