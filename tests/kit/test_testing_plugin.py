@@ -23,3 +23,12 @@ def test_the_pytest11_entry_point_names_the_plugin_module() -> None:
 
 def test_qframe_host_fixture_holds_the_installed_plugins(qframe_host) -> None:
     assert qframe_host.has("backends", "mock") and qframe_host.get("backends", "mock").distribution == "qframe-mock"
+
+
+def test_the_testing_extra_declares_pytest_and_its_absence_says_what_to_install() -> None:
+    requires = metadata.requires("qframe") or []
+    assert any(r.startswith("pytest") and 'extra == "testing"' in r for r in requires), requires
+    code = "import sys; sys.modules['pytest'] = None; import qframe.testing"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode != 0
+    assert 'pip install "qframe[testing]"' in result.stderr.strip().splitlines()[-1]

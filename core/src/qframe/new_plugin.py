@@ -29,7 +29,7 @@ requires-python = ">=3.11"
 dependencies = ["qframe"]
 
 [project.optional-dependencies]
-test = ["pytest"]
+test = ["qframe[testing]"]
 
 [project.entry-points.qframe]
 $name = "$module.plugin"
