@@ -32,11 +32,13 @@ def test_declared_signal_wins_then_accuracy_then_key_metrics():
 
 
 def test_a_named_benchmark_metric_replaces_the_proportions_only():
-    keys = [("mc", "accuracy_raw"), ("mc", "accuracy_rescored"), ("ner", "entity_f1"), ("math", "exact_match")]
+    scores = [row for task, metric in (("mc", "accuracy_raw"), ("mc", "accuracy_rescored"), ("ner", "entity_f1"),
+                                       ("math", "exact_match")) for row in score_rows("F16", task, metric, [1.0])]
     declared = {"ner": signal_record(QualitySignal(("entity_f1",), CONTINUOUS)),
                 "math": signal_record(QualitySignal(("exact_match",)))}
-    signals = resolve_signals(declared, keys, frozenset(), "accuracy_raw")
-    assert signals == {"mc": QualitySignal(("accuracy_raw",)), "ner": QualitySignal(("entity_f1",), CONTINUOUS)}
+    data = RunData(variants(("F16", 16.0, True)), [], scores, quality_declared=declared)
+    assert data.quality_pools("accuracy_raw") == {"mc": signal_record(QualitySignal(("accuracy_raw",))),
+                                                  "ner": signal_record(QualitySignal(("entity_f1",), CONTINUOUS))}
 
 
 def test_a_declared_metric_the_run_did_not_score_leaves_the_task_out():

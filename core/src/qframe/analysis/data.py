@@ -22,10 +22,10 @@ from typing import Any
 
 import attrs
 
-from qframe.analysis.quality import QUALITY, proportion_metrics, resolve_signals
+from qframe.analysis.quality import QUALITY, continuous_metrics, proportion_metrics, resolve_signals, signal_record
 from qframe.analysis.safety import OUTCOME_OF_CATEGORY, is_safety_measure, verdict_outcomes
 from qframe.draws import REQUEST, DrawUnit, draw_positions, units_of_rows
-from qframe.protocols import QualitySignal
+from qframe.protocols import CONTINUOUS, QualitySignal
 
 ItemId = str
 """The sample id: the key two variants share for the same item (over all its repetitions)."""
@@ -155,6 +155,14 @@ class RunData:
         if metric == QUALITY:
             return sorted(proportion_metrics(self.quality_signals).items())
         return [(t, m) for t, m in self.metric_keys if m == metric and self.poolable(t, metric)]
+
+    def quality_pools(self, benchmark_metric: str) -> dict[str, dict[str, Any]]:
+        """Task -> the quality score the analysis pools for it (the analysis' ``quality_signals``):
+        the proportion pooled as ``benchmark_metric``, else its continuous signal."""
+        pools = {task: signal_record(QualitySignal((metric,))) for task, metric in self.pool_members(benchmark_metric)}
+        for task, metrics in continuous_metrics(self.quality_signals).items():
+            pools.setdefault(task, signal_record(QualitySignal(metrics, CONTINUOUS)))
+        return pools
 
     @cached_property
     def request_of(self) -> dict[tuple[str, str], str]:

@@ -28,7 +28,6 @@ from qframe.analysis.equivalence import backend_equivalence
 from qframe.analysis.failures import failed_items
 from qframe.analysis.output_health import output_health
 from qframe.analysis.planning import planning_table
-from qframe.analysis.quality import resolve_signals, signal_record
 from qframe.analysis.truthfulness import truthfulness_summary
 from qframe.analysis.verdict_summaries import decided_labels, judge_agreement, judges_in
 from qframe.config import AnalysisSection
@@ -73,10 +72,7 @@ def analyse(
         "decision_matrix": decision_matrix(cells, settings.memory_tiers_gb),
         "recommendations": recommendations(cells),
         "planning": planning_table(data, settings),
-        "quality_signals": {
-            task: signal_record(signal) for task, signal in
-            resolve_signals(data.quality_declared, data.metric_keys, data.safety_tasks, settings.benchmark_metric).items()
-        },
+        "quality_signals": data.quality_pools(settings.benchmark_metric),
         "settings": attrs.asdict(settings),
         "thresholds": {c.name: dict(getattr(c, "thresholds", {})) for c in classifiers},
         "agreement": judge_agreements(data, seed),

@@ -10,8 +10,8 @@ Every task that is not a safety suite contributes one quality signal
 4. a task reporting none of these has no quality signal.
 
 ``[analysis] benchmark_metric`` set to a metric name (rather than the default ``"quality"``)
-replaces every proportion signal by that metric, on every task that reports it (how runs were
-pooled before tasks declared their signals).
+pools that metric, on every task that reports it, in place of the proportion signals (how runs
+were pooled before tasks declared their signals: :meth:`qframe.analysis.data.RunData.pool_members`).
 
 Proportions pool into the benchmark accuracy (:data:`QUALITY` is the pooled metric's name;
 its change is read in percentage points); continuous signals pool into the key-metric average
@@ -26,8 +26,8 @@ from typing import Any
 
 from qframe.protocols import CONTINUOUS, PROPORTION, QUALITY, QualitySignal
 
-__all__ = ["QUALITY", "continuous_metrics", "declared_signals", "describe", "proportion_metrics", "resolve_signals",
-           "signal_pairs", "signal_record"]
+__all__ = ["FALLBACK_CONTINUOUS", "QUALITY", "continuous_metrics", "declared_signals", "describe", "proportion_metrics",
+           "resolve_signals", "signal_pairs", "signal_record"]
 
 FALLBACK_PROPORTION = "accuracy_rescored"
 FALLBACK_CONTINUOUS = ("bertscore", "coherence", "rouge_l")
@@ -48,7 +48,6 @@ def resolve_signals(
     declared: Mapping[str, Mapping[str, Any]],
     metric_keys: Iterable[tuple[str, str]],
     safety_tasks: frozenset[str],
-    benchmark_metric: str = QUALITY,
 ) -> dict[str, QualitySignal]:
     """Each task's quality signal by the rule above, restricted to metrics the run scored."""
     reported: dict[str, set[str]] = {}
@@ -59,8 +58,6 @@ def resolve_signals(
         if task in safety_tasks:
             continue
         signal = _signal_of(declared.get(task), metrics)
-        if benchmark_metric != QUALITY and (signal is None or signal.kind == PROPORTION):
-            signal = QualitySignal((benchmark_metric,), PROPORTION) if benchmark_metric in metrics else None
         if signal is not None:
             signals[task] = signal
     return signals

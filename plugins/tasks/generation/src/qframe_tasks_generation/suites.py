@@ -13,12 +13,13 @@ writing, and BERTScore, coherence and ROUGE-L for the reference-heavy suites.
 from __future__ import annotations
 
 import attrs
+from qframe.analysis.quality import FALLBACK_CONTINUOUS
 from qframe.protocols import CONTINUOUS, QualitySignal
 
 REFERENCE_HEAVY = ("rouge_l", "bertscore", "coherence", "output_length")
 EXTRACTION_METRICS = ("entity_f1", "entity_tp", "entity_fp", "entity_fn", "json_parsed", "entity_free_correct")
 ENTITY_TYPES = ("PER", "ORG", "LOC", "MISC")
-KEY_METRICS = QualitySignal(("bertscore", "coherence", "rouge_l"), CONTINUOUS)
+KEY_METRICS = QualitySignal(FALLBACK_CONTINUOUS, CONTINUOUS)
 
 
 @attrs.frozen
