@@ -64,12 +64,18 @@ def build_request(experiment: Experiment, sample: Sample, seed: int) -> Generati
     return GenerationRequest(
         prompt=sample.prompt,
         system=sample.system,
-        max_tokens=settings.max_tokens,
+        max_tokens=settings.max_tokens if sample.max_tokens is None else sample.max_tokens,
         temperature=settings.temperature,
         seed=seed,
+        stop=sample.stop,
         top_logprobs=settings.top_logprobs,
-        chat=settings.chat,
+        chat=chat_mode(experiment, sample),
     )
+
+
+def chat_mode(experiment: Experiment, sample: Sample) -> bool:
+    """Whether the sample is asked as a chat turn: its own setting, else the experiment's."""
+    return experiment.experiment.chat if sample.chat is None else sample.chat
 
 
 def expand_items(

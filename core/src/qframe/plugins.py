@@ -5,10 +5,15 @@ recorded as a :class:`PluginFailure` (with its distribution name and the error) 
 keep working. Strict mode (``--strict`` or ``QFRAME_STRICT=1``) turns any failure into an error.
 ``QFRAME_DISABLE_PLUGINS=a,b`` skips entry points or distributions by name. The same name
 registered twice for one kind is an error naming both distributions.
+
+A name that ends in ``:`` registers a family: ``lmeval:`` answers every name ``lmeval:<key>``,
+its factory called with ``<key>`` before its usual arguments (a plugin whose metric names come
+from the tasks it runs, such as lm-eval's ``acc`` or ``exact_match,strict-match``).
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 from collections.abc import Callable, Iterable
@@ -172,18 +177,27 @@ class PluginHost:
         return [self._registry[kind][name] for name in self.names(kind)]
 
     def get(self, kind: str, name: str, where: str | None = None) -> Registration:
-        """The registration of ``name``; an unknown name names the key path and the choices."""
-        try:
-            return self._registry[kind][name]
-        except KeyError:
+        """The registration of ``name`` (or of its family); an unknown name names the key path
+        and the choices."""
+        registration = self._lookup(kind, name)
+        if registration is None:
             available = ", ".join(self.names(kind)) or "none installed"
             prefix = f"{where}: " if where else ""
-            raise UnknownPluginError(
-                f"{prefix}unknown {kind[:-1]} {name!r}; available: {available}"
-            ) from None
+            raise UnknownPluginError(f"{prefix}unknown {kind[:-1]} {name!r}; available: {available}")
+        return registration
 
     def has(self, kind: str, name: str) -> bool:
-        return name in self._registry[kind]
+        return self._lookup(kind, name) is not None
+
+    def _lookup(self, kind: str, name: str) -> Registration | None:
+        registry = self._registry[kind]
+        if name in registry:
+            return registry[name]
+        family, separator, key = name.partition(":")
+        registration = registry.get(family + separator) if separator and key else None
+        if registration is None:
+            return None
+        return attrs.evolve(registration, name=name, factory=functools.partial(registration.factory, key))
 
     def versions(self) -> dict[str, str]:
         """Distribution -> version for every loaded plugin (written to the manifest)."""

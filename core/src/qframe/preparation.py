@@ -10,7 +10,8 @@ written.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import attrs
 
@@ -29,11 +30,13 @@ class TaskSet:
     default_metrics: dict[str, tuple[str, ...]]
     default_judges: dict[str, tuple[str, ...]]
     quality: dict[str, QualitySignal | None] = attrs.field(factory=dict)
+    provenance: dict[str, Mapping[str, Any]] = attrs.field(factory=dict)
+    """Task id -> where its items come from, for the tasks that say (``Task.provenance``)."""
 
 
 def load_task_set(experiment: Experiment, host: PluginHost) -> TaskSet:
     """Build every configured task and draw its items (the same for every variant)."""
-    samples, modes, metrics, judges, quality = {}, {}, {}, {}, {}
+    samples, modes, metrics, judges, quality, provenance = {}, {}, {}, {}, {}, {}
     for index, section in enumerate(experiment.tasks):
         task = host.get("tasks", section.name, where=f"tasks[{index}].name").factory(section.options)
         samples[section.task_id] = task.samples(section.limit, experiment.experiment.seed)
@@ -41,7 +44,9 @@ def load_task_set(experiment: Experiment, host: PluginHost) -> TaskSet:
         metrics[section.task_id] = tuple(task.default_metrics)
         judges[section.task_id] = tuple(getattr(task, "default_judges", ()))
         quality[section.task_id] = getattr(task, "quality", None)
-    return TaskSet(samples, modes, metrics, judges, quality)
+        if getattr(task, "provenance", None) is not None:
+            provenance[section.task_id] = dict(task.provenance)
+    return TaskSet(samples, modes, metrics, judges, quality, provenance)
 
 
 def with_default_judges(experiment: Experiment, tasks: TaskSet, host: PluginHost) -> Experiment:

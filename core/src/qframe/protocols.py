@@ -39,6 +39,10 @@ class Sample:
     ``metadata["request_id"]`` names the request an item asks, where several items ask the same
     one (a harmful request plain and in every jailbreak template): the analysis then treats the
     request as one unit, averaging its items, so templates never count as independent evidence.
+
+    ``stop``, ``max_tokens`` and ``chat`` are an item's own generation settings where its task
+    fixes them (an lm-eval task's stop sequences, token budget and plain-completion prompt);
+    ``max_tokens`` and ``chat`` left ``None`` take the experiment's.
     """
 
     id: str
@@ -52,6 +56,9 @@ class Sample:
     continuations: tuple[str, ...] = ()
     group: str | None = None
     metadata: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
+    stop: tuple[str, ...] = ()
+    max_tokens: int | None = None
+    chat: bool | None = None
 
 
 @attrs.frozen
@@ -285,6 +292,9 @@ class Task(Protocol):
     A task declares its quality score as ``quality`` (a :class:`QualitySignal`; absent or None:
     accuracy_rescored if the task reports it, else whichever of BERTScore, coherence and ROUGE-L
     it reports; safety suites declare none).
+    A task may say where its items come from as ``provenance`` (a JSON-able mapping: a library
+    version, a task config hash, a data file's digest); the run records it in its manifest
+    (``task_provenance``) and ``qframe resume`` refuses a run whose tasks' provenance changed.
     """
 
     name: str

@@ -141,6 +141,25 @@ def use_executor(session: Session, name: str) -> None:
     session.experiment.executor = section
 
 
+def checked_provenance(manifest: Mapping[str, Any], provenance: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """The tasks' provenance as the manifest records it; a resumed run whose tasks' sources
+    changed since it started (another file, another task config) is refused."""
+    current = json.loads(json.dumps(provenance, sort_keys=True, default=str))
+    recorded = manifest.get("task_provenance")
+    if recorded is not None:
+        for task_id in sorted(set(recorded) | set(current)):
+            if recorded.get(task_id) != current.get(task_id):
+                changed = sorted(
+                    key for key in set(recorded.get(task_id) or {}) | set(current.get(task_id) or {})
+                    if (recorded.get(task_id) or {}).get(key) != (current.get(task_id) or {}).get(key)
+                )
+                raise RunStateError(
+                    f"task {task_id}: its source changed since the run started ({', '.join(changed)}); "
+                    "start a new run, or restore the source the run recorded in its manifest (task_provenance)"
+                )
+    return current
+
+
 def load_tasks(session: Session) -> tuple[dict[str, list[Sample]], dict[str, str], dict[str, tuple[str, ...]]]:
     """Samples, mode and default metrics of every task id (the same for every variant)."""
     if session.tasks is None:
@@ -292,6 +311,7 @@ async def _execute(session: Session, progress: bool) -> Outcome:
     experiment = session.experiment
     samples, modes, default_metrics = load_tasks(session)
     session.manifest["quality_signals"] = declared_signals(session.tasks.quality)
+    session.manifest["task_provenance"] = checked_provenance(session.manifest, session.tasks.provenance)
     session.manifest["status"] = "running"
     session.save()
     executor = session.host.get("executors", experiment.executor.name, where="executor.name").factory(experiment.executor)

@@ -31,6 +31,7 @@ from qframe.config import Experiment, VariantSection
 from qframe.errors import EngineCrashedError
 from qframe.fidelity.positions import compare_teacher_forced
 from qframe.fidelity.topk import comparable_positions, topk_kl
+from qframe.plan import chat_mode
 from qframe.protocols import Backend, RunStore, ScoringItem, TeacherForcedRequest, TeacherForcedScores
 from qframe.records import KEY_COLUMNS, ItemKey, key_of
 from qframe.runner import TRANSIENT, RowSink, backoff_delay
@@ -261,7 +262,7 @@ class _TeacherForcing:
 
     def _request(self, item: ScoringItem, **continuation: Any) -> TeacherForcedRequest:
         return TeacherForcedRequest(
-            prompt=item.sample.prompt, system=item.sample.system, chat=self.experiment.experiment.chat, **continuation
+            prompt=item.sample.prompt, system=item.sample.system, chat=chat_mode(self.experiment, item.sample), **continuation
         )
 
     async def _reference(self, backend: Backend, item: ScoringItem) -> dict[str, Any]:
