@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from qframe.errors import QframeError
+from qframe.errors import BadInputError, QframeError
 from qframe.machine_commands import doctor, list_runs, say_if_died
 from qframe.plugins import PluginHost, get_host, strict_from_env
 
@@ -289,7 +289,6 @@ def recommend(host: PluginHost, run_dir: Path, memory_gb: float | None, min_qual
 
     from qframe.analysis.recommend import Constraints, recommendation_lines
     from qframe.analysis.recommend import recommend as choose
-    from qframe.errors import BadInputError
     from qframe.session import analyse, open_session
 
     try:
@@ -424,11 +423,23 @@ def _check_plugins(host: PluginHost) -> None:
 
 
 @cli.command()
+@click.argument("name", required=False)
+@click.argument("pattern", required=False)
 @click.pass_obj
-def tasks(host: PluginHost) -> None:
-    """List the tasks installed plugins provide."""
-    for registration in host.registrations("tasks"):
-        click.echo(f"{registration.name}  ({registration.distribution} {registration.version})  {registration.description}")
+def tasks(host: PluginHost, name: str | None, pattern: str | None) -> None:
+    """List the tasks installed plugins provide; with NAME, the catalogue that task offers
+    (e.g. ``qframe tasks lmeval 'mmlu*'``: lm-eval's tasks matching a glob or a substring)."""
+    if name is None:
+        for registration in host.registrations("tasks"):
+            click.echo(f"{registration.name}  ({registration.distribution} {registration.version})  {registration.description}")
+        return
+    catalogue = getattr(host.get("tasks", name, where="qframe tasks NAME").factory, "catalogue", None)
+    if catalogue is None:
+        raise BadInputError(f"task {name} offers no catalogue; it is one task (see: qframe tasks)")
+    entries = catalogue(pattern)
+    for entry, kind in entries:
+        click.echo(f"{entry}  ({kind})")
+    click.echo(f"{len(entries)} entries" + (f" matching {pattern!r}" if pattern else ""), err=True)
 
 
 def _finish(session, no_progress: bool) -> None:
