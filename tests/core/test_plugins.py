@@ -87,6 +87,23 @@ def test_unknown_name_lists_what_is_available(host):
         host.get("backends", "nope", where="ladder.backend")
 
 
+def test_a_family_name_answers_every_key_and_hands_the_key_to_its_factory():
+    host = PluginHost()
+    made = []
+    module = _module(
+        "qframe_test_family",
+        qframe_register_metrics=lambda register: register("fam:", lambda key, options: made.append((key, options)), "test"),
+    )
+    host.add_plugin(module, "fam", "qframe-fam", "1.0")
+    assert host.has("metrics", "fam:acc,strict-match")
+    registration = host.get("metrics", "fam:acc,strict-match")
+    registration.factory({"x": 1})
+    assert registration.name == "fam:acc,strict-match" and made == [("acc,strict-match", {"x": 1})]
+    assert not host.has("metrics", "fam:") and not host.has("metrics", "fam") and not host.has("metrics", "other:acc")
+    with pytest.raises(UnknownPluginError, match=r"unknown metric 'other:acc'; available: fam:"):
+        host.get("metrics", "other:acc")
+
+
 def test_plugins_command_lists_distribution_version_and_registrations(cli):
     code, out, _ = cli("plugins")
     assert code == 0

@@ -11,8 +11,8 @@ import pytest
 from qframe.config import RetrySection, structure_experiment
 from qframe.errors import RunStateError
 from qframe.hookspecs import hookimpl
-from qframe.plan import expand_items, schedule
-from qframe.protocols import GenerationResult, ModelInfo
+from qframe.plan import build_request, expand_items, schedule
+from qframe.protocols import GenerationResult, ModelInfo, Sample
 from qframe.runner import backoff_delay
 from qframe.session import EXIT_ERRORS, EXIT_OK, open_session
 
@@ -197,6 +197,15 @@ def test_loglikelihood_mode_stores_the_chosen_label(host, run_experiment):
     rows = session.store.read("generations").to_pylist()
     assert outcome.exit_code == EXIT_OK
     assert all(r["mode"] == "loglikelihood" and r["text"] in "ABCD" and len(r["choice_logprobs"]) == 4 for r in rows)
+
+
+def test_an_items_own_stop_sequences_budget_and_prompt_mode_override_the_experiments():
+    experiment = structure_experiment(config())
+    own = build_request(experiment, Sample(id="a", prompt="Q:", stop=("Q:",), max_tokens=7, chat=False), seed=1)
+    assert (own.stop, own.max_tokens, own.chat) == (("Q:",), 7, False)
+    plain = build_request(experiment, Sample(id="b", prompt="Q:"), seed=1)
+    settings = experiment.experiment
+    assert (plain.stop, plain.max_tokens, plain.chat) == ((), settings.max_tokens, settings.chat)
 
 
 def test_backoff_grows_exponentially_with_bounded_jitter():

@@ -191,7 +191,7 @@ class PluginHost:
 
     def _lookup(self, kind: str, name: str) -> Registration | None:
         registry = self._registry[kind]
-        if name in registry:
+        if name in registry and not name.endswith(":"):
             return registry[name]
         family, separator, key = name.partition(":")
         registration = registry.get(family + separator) if separator and key else None
