@@ -88,6 +88,7 @@ class TransformersEngine:
         self.model.to(device).eval()
         self.device = device
         self.checkpoint = checkpoint
+        self._stop_cache: dict[tuple[str, ...], Any] = {}
         self._first_forward()
 
     def _first_forward(self) -> None:
@@ -172,7 +173,6 @@ class TransformersEngine:
             temperature=temperature if temperature > 0 else None,
             output_logits=bool(top_logprobs),
             return_dict_in_generate=True,
-            stop_strings=list(stop) or None,
             **sampling,
         )
         if config.pad_token_id is None:
@@ -184,7 +184,7 @@ class TransformersEngine:
         started = time.perf_counter()
         with torch.inference_mode():
             output = self.model.generate(
-                **inputs, generation_config=config, streamer=clock, tokenizer=self.tokenizer if stop else None
+                **inputs, generation_config=config, streamer=clock, stopping_criteria=self._stop_criteria(tuple(stop))
             )
         ended = time.perf_counter()
         prompt_tokens = int(inputs["input_ids"].shape[1])
@@ -201,6 +201,15 @@ class TransformersEngine:
             eval_tokens=max(len(generated) - 1, 0),
             top_logprobs=self._top_logprobs(output.logits, top_logprobs) if top_logprobs else None,
         )
+
+    def _stop_criteria(self, stop: tuple[str, ...]) -> Any:
+        """transformers' stop-string criterion for ``stop``, built once per set of strings (building
+        it scans the whole vocabulary, most of a second for a 49k-token vocabulary on a CPU)."""
+        from transformers import StoppingCriteriaList, StopStringCriteria
+
+        if stop not in self._stop_cache:
+            self._stop_cache[stop] = StoppingCriteriaList([StopStringCriteria(self.tokenizer, list(stop))] if stop else [])
+        return self._stop_cache[stop]
 
     def _finish_reason(self, generated: list[int], max_tokens: int, text: str, stop: Sequence[str]) -> str:
         eos = self.model.generation_config.eos_token_id
