@@ -347,13 +347,6 @@ def test_missing_path_is_a_one_line_error(tmp_path):
         task("mmlu", path=str(tmp_path / "nowhere.parquet")).samples(None, seed=0)
 
 
-@pytest.mark.parametrize("name", FROM_FILES)
-def test_no_source_names_the_option_to_set(name):
-    with pytest.raises(BadInputError, match=r"set options\.path") as raised:
-        task(name)
-    assert "\n" not in str(raised.value) and "options.builtin = true" in str(raised.value)
-
-
 @pytest.mark.parametrize(
     ("options", "match"),
     [

@@ -16,3 +16,14 @@ def cache_dir() -> Path:
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("qframe"))
+
+
+def hub_cache_dir() -> Path:
+    """Where files fetched from the Hugging Face hub by name are kept (the hub's own cache
+    layout: ``datasets--<owner>--<name>/snapshots/<revision>/<file>``)."""
+    return cache_dir() / "hub"
+
+
+def data_cache_dir() -> Path:
+    """Where exports downloaded from a URL are kept, one folder per task."""
+    return cache_dir() / "data"

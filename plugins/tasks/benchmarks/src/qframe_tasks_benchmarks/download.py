@@ -16,7 +16,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from qframe.cache import cache_dir
+from qframe.cache import data_cache_dir
 from qframe.errors import BadInputError
 from qframe_tasks_benchmarks.sources import SUFFIXES
 
@@ -29,7 +29,7 @@ def cached_path(task: str, url: str) -> Path:
     if not name.endswith(SUFFIXES):
         raise BadInputError(f"{url}: the URL must name a {' or '.join(SUFFIXES)} file")
     digest = hashlib.sha256(url.encode()).hexdigest()[:12]
-    return cache_dir() / "data" / task / f"{digest}-{name}"
+    return data_cache_dir() / task / f"{digest}-{name}"
 
 
 def fetch(task: str, url: str) -> Path:

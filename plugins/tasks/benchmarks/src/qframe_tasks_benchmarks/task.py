@@ -5,6 +5,8 @@ Options of every benchmark task (``[[tasks]] options``):
 * ``path``: a local Parquet or JSONL export, or a folder holding one (searched for ``split``);
 * ``url``: an export to download once into ``<qframe cache>/data`` when ``path`` is not given;
 * ``builtin = true``: the project's own small item set in the same schema, for offline demos;
+* none of these: the benchmark's canonical public export, fetched by name at a pinned commit
+  (:mod:`qframe_tasks_benchmarks.hub`);
 * ``split``: the split to read from a folder (default ``test``; HellaSwag and TruthfulQA
   ``validation``, the splits that carry labels);
 * ``mode``: ``"generate"`` (default: ask for the letter, read it back) or ``"loglikelihood"``
@@ -17,7 +19,8 @@ project computes) and takes no source option.
 
 Without a ``limit`` a task draws its default size (MMLU: ``per_subject`` of every subject); a
 ``limit`` draws that many instead (MMLU: the first ``limit`` of the stratified, interleaved draw).
-Identical items (same question and choices) are kept once.
+Identical items (same question and choices) are kept once. ``provenance`` (after ``samples``)
+names the files read and their SHA-256 (and the hub repository and commit), for the manifest.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from typing import Any
 import attrs
 
 from qframe.errors import BadInputError, ConfigError
+from qframe.hf_checkpoint import file_sha256
 from qframe.protocols import QualitySignal, Sample
 from qframe_tasks_benchmarks.arithmetic import arithmetic_rows
 from qframe_tasks_benchmarks.download import fetch
@@ -40,9 +44,10 @@ from qframe_tasks_benchmarks.formats import (
     read_mmlu,
     read_truthfulqa_mc,
 )
+from qframe_tasks_benchmarks.hub import EXPORTS, fetch_export
 from qframe_tasks_benchmarks.prompts import DEFAULT_TEMPLATE, check_template, to_sample
 from qframe_tasks_benchmarks.sampling import seeded_subset, stratified
-from qframe_tasks_benchmarks.sources import read_rows
+from qframe_tasks_benchmarks.sources import data_files, read_rows
 
 BUILTIN_DIR = Path(__file__).parent / "data"
 MODES = ("generate", "loglikelihood")
@@ -134,6 +139,7 @@ class BenchmarkTask:
         self.per_subject = self._per_subject(options)
         self._options = {key: options[key] for key in SOURCE_OPTIONS if key in options}
         self._check_source()
+        self.provenance: dict[str, Any] | None = None
 
     def samples(self, limit: int | None, seed: int) -> list[Sample]:
         """A deterministic draw of items for ``seed``; see the module docstring for sizes."""
@@ -146,6 +152,8 @@ class BenchmarkTask:
         """Every distinct item of the source, as samples."""
         source: Any = self.benchmark.title if self.benchmark.generated else self.source_path()
         rows = self.benchmark.generated() if self.benchmark.generated else read_rows(source, self.split)
+        if not self.benchmark.generated:
+            self.provenance = self._provenance(source)
         samples: dict[str, Sample] = {}
         for number, row in enumerate(rows, start=1):
             try:
@@ -164,7 +172,25 @@ class BenchmarkTask:
             return self.benchmark.builtin_file
         if "path" in self._options:
             return Path(str(self._options["path"])).expanduser()
-        return fetch(self.name, str(self._options["url"]))
+        if "url" in self._options:
+            return fetch(self.name, str(self._options["url"]))
+        return fetch_export(self.name, EXPORTS[self.name])
+
+    def _provenance(self, source: Path) -> dict[str, Any]:
+        """Where the rows came from (``builtin``, ``path``, ``url`` or ``hub``: its repository,
+        commit and file) and the SHA-256 of each file read, named relative to the source."""
+        files = {
+            str(file.relative_to(source)) if source.is_dir() else file.name: file_sha256(file)
+            for file in data_files(source, self.split)
+        }
+        if self._options.get("builtin"):
+            return {"source": "builtin", "files": files}
+        if "path" in self._options:
+            return {"source": "path", "path": str(self._options["path"]), "files": files}
+        if "url" in self._options:
+            return {"source": "url", "url": self._options["url"], "files": files}
+        export = EXPORTS[self.name]
+        return {"source": "hub", "repo": export.repo, "revision": export.revision, "file": export.filename, "files": files}
 
     def _check_source(self) -> None:
         if self.benchmark.generated:
@@ -178,12 +204,6 @@ class BenchmarkTask:
         chosen = [key for key in SOURCE_OPTIONS if key in self._options and self._options[key] is not False]
         if len(chosen) > 1:
             raise self._config_error(chosen[1], f"set only one of options.{', options.'.join(SOURCE_OPTIONS)}")
-        if not chosen:
-            raise BadInputError(
-                f"task {self.name}: set options.path to a local {self.benchmark.title} export "
-                "(Parquet or JSONL file, or a folder), options.url to download one, "
-                "or options.builtin = true for the built-in offline items"
-            )
 
     def _per_subject(self, options: Mapping[str, Any]) -> int | None:
         if self.benchmark.per_subject is None:
