@@ -116,3 +116,46 @@ def test_resume_refuses_a_changed_export(hub_server, tmp_path, write_config, cli
     (run_dir / "manifest.json").write_text(json.dumps(manifest))
     code, _, err = cli("resume", str(run_dir), "--no-progress")
     assert code == 2 and "task arc_challenge: its source changed since the run started (files)" in err
+
+
+def test_data_pull_fetches_what_a_config_needs_and_data_list_shows_it(hub_server, tmp_path, write_config, cli, monkeypatch):
+    mmlu = EXPORTS["mmlu"]
+    mmlu_rows = [{"question": f"q{i}?", "subject": "astronomy", "choices": ["a", "b", "c", "d"], "answer": i % 4} for i in range(8)]
+    hub_server.put(ARC.repo, ARC.revision, ARC.filename, parquet_bytes(ROWS))
+    hub_server.put(mmlu.repo, mmlu.revision, mmlu.filename, parquet_bytes(mmlu_rows))
+    runs = tmp_path / "runs"
+    config = write_config(f"""
+        [experiment]
+        name = "pulled"
+        output_dir = "{runs}"
+        max_tokens = 8
+
+        [ladder]
+        backend = "mock"
+        model = "tiny-{{quant}}"
+        quants = ["F16", "Q4_K_M"]
+        baseline = "F16"
+
+        [[tasks]]
+        name = "arc_challenge"
+
+        [[tasks]]
+        name = "mmlu"
+        options = {{ per_subject = 3 }}
+    """)
+    code, out, err = cli("data", "pull", str(config), "--no-progress")
+    assert code == 0, err
+    assert f"arc_challenge: 6 items from {ARC.describe()}" in out.splitlines()
+    assert f"mmlu: 3 items from {mmlu.describe()}" in out.splitlines()
+
+    code, out, err = cli("data", "list")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert any(f"hub {ARC.repo}@{ARC.revision[:8]}: {ARC.filename}" in line for line in lines)
+    assert any(f"hub {mmlu.repo}@{mmlu.revision[:8]}: {mmlu.filename}" in line for line in lines)
+    assert "2 files" in err
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    hub_server.failing = True
+    code, _, err = cli("run", str(config), "--no-progress")
+    assert code == 0, err  # everything the run reads was pulled

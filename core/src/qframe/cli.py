@@ -422,6 +422,41 @@ def _check_plugins(host: PluginHost) -> None:
         sys.exit(1)
 
 
+@cli.group()
+def data() -> None:
+    """Data files tasks read: fetch them ahead of a run, list what is cached."""
+
+
+@data.command("pull")
+@click.argument("config", type=click.Path(path_type=Path))
+@click.option("--no-progress", is_flag=True, help="Do not show the progress bar.")
+@click.pass_obj
+def data_pull(host: PluginHost, config: Path, no_progress: bool) -> None:
+    """Download every data file CONFIG's tasks read (for machines without network)."""
+    from qframe.config import load_experiment
+    from qframe.data_commands import describe_provenance, pull
+
+    tasks = pull(load_experiment(config, host), host, progress=not no_progress)
+    for task_id, samples in tasks.samples.items():
+        source = describe_provenance(tasks.provenance.get(task_id, {}))
+        click.echo(f"{task_id}: {len(samples)} items" + (f" from {source}" if source else ""))
+    click.echo(f"{len(tasks.samples)} tasks ready; a run of this config needs no network for its data", err=True)
+
+
+@data.command("list")
+def data_list() -> None:
+    """What qframe's data caches hold, from where, and its size."""
+    from qframe.cache import cache_dir
+    from qframe.data_commands import cached_files
+
+    files = cached_files()
+    for file in files:
+        click.echo(f"{file.size_bytes / 1e6:10.1f} MB  {file.origin}  ({file.path})")
+    total = sum(file.size_bytes for file in files)
+    click.echo(f"{len(files)} files, {total / 1e6:.1f} MB under {cache_dir()}; lm-eval tasks' datasets are in "
+               "the Hugging Face datasets cache (see: hf cache ls)", err=True)
+
+
 @cli.command()
 @click.argument("name", required=False)
 @click.argument("pattern", required=False)

@@ -10,7 +10,7 @@ written.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -34,10 +34,15 @@ class TaskSet:
     """Task id -> where its items come from, for the tasks that say (``Task.provenance``)."""
 
 
-def load_task_set(experiment: Experiment, host: PluginHost) -> TaskSet:
-    """Build every configured task and draw its items (the same for every variant)."""
+def load_task_set(
+    experiment: Experiment, host: PluginHost, on_task: Callable[[str], None] | None = None
+) -> TaskSet:
+    """Build every configured task and draw its items (the same for every variant); ``on_task``
+    hears each task id before its task is built (building one may download its data)."""
     samples, modes, metrics, judges, quality, provenance = {}, {}, {}, {}, {}, {}
     for index, section in enumerate(experiment.tasks):
+        if on_task is not None:
+            on_task(section.task_id)
         task = host.get("tasks", section.name, where=f"tasks[{index}].name").factory(section.options)
         samples[section.task_id] = task.samples(section.limit, experiment.experiment.seed)
         modes[section.task_id] = task.mode

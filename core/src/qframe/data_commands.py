@@ -1,0 +1,83 @@
+"""``qframe data pull`` and ``qframe data list``: the data files tasks read, fetched ahead of a run
+(for air-gapped machines and cluster nodes) and what the caches hold.
+
+``pull`` builds every task of a config as a run would, which is what fetches its data: a
+benchmark's public export from the hub, a URL export, an lm-eval task's dataset. ``list`` reads
+qframe's two caches without importing anything heavy: hub files by name, in the hub's own layout
+(``datasets--<owner>--<name>/snapshots/<revision>/<file>``, :func:`qframe.cache.hub_cache_dir`),
+and URL exports, one folder per task (:func:`qframe.cache.data_cache_dir`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from qframe.cache import data_cache_dir, hub_cache_dir
+from qframe.config import Experiment
+from qframe.plugins import PluginHost
+from qframe.preparation import TaskSet, load_task_set
+from qframe.progress import RunProgress
+
+HUB_REPO_PREFIX = "datasets--"
+
+
+@attrs.frozen
+class CachedFile:
+    """One cached data file: where it came from, where it lies, how big it is."""
+
+    origin: str
+    path: Path
+    size_bytes: int
+
+
+def pull(experiment: Experiment, host: PluginHost, progress: bool = True) -> TaskSet:
+    """Build every task of ``experiment`` (fetching what it reads), one progress step per task."""
+    announced: list[str] = []
+    with RunProgress(len(experiment.tasks), enabled=progress, label="fetching data") as bar:
+        def announce(task_id: str) -> None:
+            if announced:
+                bar.advance(0, False)  # the task before it is ready
+            announced.append(task_id)
+            bar.describe(f"fetching data: {task_id}")
+
+        tasks = load_task_set(experiment, host, on_task=announce)
+        if announced:
+            bar.advance(0, False)
+    return tasks
+
+
+def describe_provenance(provenance: Mapping[str, Any]) -> str:
+    """One line on where a task's items came from, from its recorded provenance."""
+    if provenance.get("source") == "hub":
+        return f"{provenance['repo']}@{str(provenance['revision'])[:8]}/{provenance['file']}"
+    if "lm_eval" in provenance:
+        return f"lm-eval {provenance['lm_eval']}: {', '.join(sorted(provenance.get('tasks', {})))}"
+    return str(provenance.get("url") or provenance.get("path") or provenance.get("source") or "")
+
+
+def cached_files() -> list[CachedFile]:
+    """Every file in qframe's hub and URL caches, hub files first."""
+    return _hub_files(hub_cache_dir()) + _url_files(data_cache_dir())
+
+
+def _hub_files(root: Path) -> list[CachedFile]:
+    files = []
+    for repo in sorted(root.glob(f"{HUB_REPO_PREFIX}*")):
+        name = repo.name.removeprefix(HUB_REPO_PREFIX).replace("--", "/", 1)
+        for snapshot in sorted((repo / "snapshots").glob("*")):
+            for file in sorted(path for path in snapshot.rglob("*") if path.is_file()):
+                origin = f"hub {name}@{snapshot.name[:8]}: {file.relative_to(snapshot)}"
+                files.append(CachedFile(origin, file, file.stat().st_size))
+    return files
+
+
+def _url_files(root: Path) -> list[CachedFile]:
+    return [
+        CachedFile(f"url export of task {file.parent.name}: {file.name.split('-', 1)[-1]}", file, file.stat().st_size)
+        for file in sorted(root.glob("*/*"))
+        if file.is_file() and not file.name.endswith(".part")
+    ]
