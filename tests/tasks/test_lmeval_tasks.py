@@ -189,6 +189,23 @@ def test_sample_ids_are_lm_evals_document_hashes_and_limit_takes_the_first_docum
     assert samples[0].id == f"toy_mc/{digest[:16]}"
 
 
+def test_a_task_over_a_parquet_file_reads_the_same_documents(tasks_folder):
+    import pyarrow
+    import pyarrow.parquet
+
+    rows = [json.loads(line) for line in (tasks_folder / "mc.jsonl").read_text().splitlines()]
+    pyarrow.parquet.write_table(pyarrow.Table.from_pylist(rows), tasks_folder / "mc.parquet")
+    yaml = (tasks_folder / "toy_mc.yaml").read_text()
+    (tasks_folder / "toy_mc_parquet.yaml").write_text(
+        yaml.replace("task: toy_mc", "task: toy_mc_parquet").replace("dataset_path: json", "dataset_path: parquet")
+        .replace("mc.jsonl", "mc.parquet")
+    )
+    from_json = lmeval(tasks_folder, "toy_mc").samples(None, 0)
+    from_parquet = lmeval(tasks_folder, "toy_mc_parquet").samples(None, 0)
+    assert [s.context for s in from_parquet] == [s.context for s in from_json]
+    assert [s.id.split("/")[1] for s in from_parquet] == [s.id.split("/")[1] for s in from_json]
+
+
 def test_generation_items_carry_the_tasks_stop_sequences_budget_and_plain_prompt(tasks_folder):
     task = lmeval(tasks_folder, "toy_math")
     samples = task.samples(None, seed=3)

@@ -42,8 +42,9 @@ def check_plugins(host: PluginHost) -> list[PluginReport]:
 def _check_loaded(host: PluginHost, plugin: LoadedPlugin) -> PluginReport:
     registrations, problems = [], []
     for kind, names in plugin.provides.items():
+        registered = {registration.name: registration for registration in host.registrations(kind)}
         for name in names:
-            factory = host.get(kind, name).factory
+            factory = registered[name].factory  # exactly as registered (a family name too)
             target = getattr(factory, "target", None)
             shown = target or f"{getattr(factory, '__module__', '?')}:{getattr(factory, '__qualname__', type(factory).__name__)}"
             registrations.append(f"{kind[:-1]} {name} -> {shown}")

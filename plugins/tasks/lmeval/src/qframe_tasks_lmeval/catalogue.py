@@ -63,7 +63,10 @@ def leaf_tasks(name: str, include_paths: tuple[str, ...]) -> dict[str, Any]:
     except ConfigError:
         raise
     except Exception as exc:  # datasets raises many types; each becomes the same one line
-        raise BadInputError(f"lm-eval task {name!r}: its dataset could not be loaded: {_one_line(exc)}") from exc
+        raise BadInputError(
+            f"lm-eval task {name!r}: its dataset could not be loaded: {_one_line(exc)} "
+            "(offline? run `qframe data pull CONFIG` where the hub is reachable)"
+        ) from exc
     return dict(loaded["tasks"])
 
 
