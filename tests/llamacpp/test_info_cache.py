@@ -35,3 +35,26 @@ def test_cached_summary_equals_a_fresh_inspection_and_follows_changes(tiny_model
     os.utime(model, ns=(1, 1))
     changed = inspect_gguf_cached(model, cache)
     assert changed.sha256 != first.sha256
+
+
+def test_the_weights_digest_is_cached_and_names_the_tensors_not_the_file(tiny_model, tiny_variant, tmp_path, monkeypatch):
+    import asyncio
+
+    from qframe.protocols import BackendSpec
+    from qframe_llamacpp.backend import LlamaCppBackend
+    from qframe_llamacpp.gguf_info import weights_sha256
+
+    monkeypatch.setenv("QFRAME_CACHE_DIR", str(tmp_path / "cache"))
+    copy = tmp_path / "copy.gguf"
+    shutil.copyfile(tiny_variant("Q8_0"), copy)
+
+    def digest(path) -> str:
+        return asyncio.run(LlamaCppBackend(BackendSpec("llamacpp", str(path))).weights_digest())
+
+    expected = weights_sha256(copy)
+    assert digest(copy) == digest(tiny_variant("Q8_0")) == expected
+    assert digest(tiny_variant("Q2_K")) != expected
+    import qframe_llamacpp.info_cache as info_cache
+
+    monkeypatch.setattr(info_cache, "weights_sha256", lambda path: pytest.fail("hashed again"))
+    assert digest(copy) == expected  # read back from the cache

@@ -87,3 +87,21 @@ def test_the_demo_schedule_stops_the_collapsing_rung_early_on_the_real_ladder(ho
     assert sum(1 for r in rows if r["variant"] == "Q2_K") == q2k["units"]
     report = (session.path / "report.md").read_text()
     assert "## Stopping" in report and "anytime-valid" in report
+
+
+@pytest.mark.slow
+def test_the_demo_runs_q2_k_once_as_an_alias_of_its_twin(host, run_experiment):
+    config = demo_experiment(cache_dir() / "demo", log=lambda _: None)
+    config["ladder"]["quants"] = ["F16", "Q3_K_S", "Q2_K"]
+    config["experiment"] |= {"max_tokens": 16, "warmup": 0}
+    config.pop("schedule")
+    config["tasks"] = [dict(t, limit=4) for t in config["tasks"] if t.get("id") == "arc-loglik"]
+
+    session, outcome = run_experiment(host, config)
+
+    assert outcome.exit_code == 0
+    assert session.manifest["aliases"] == {"Q2_K": "Q3_K_S"}
+    assert {row["variant"] for row in session.store.read("generations").to_pylist()} == {"F16", "Q3_K_S"}
+    report = (session.path / "report.md").read_text()
+    assert "Q2_K is identical to Q3_K_S for this model (the same weights): it was evaluated once" in report
+    assert "| Q2_K |" in report

@@ -83,10 +83,12 @@ def expand_items(
     samples_by_task: Mapping[str, Sequence[Sample]],
     modes: Mapping[str, str],
     skip: set[ItemKey] | frozenset[ItemKey] = frozenset(),
+    variants: Sequence[VariantSection] | None = None,
 ) -> list[WorkItem]:
-    """Every (variant, task, sample, repetition) not in ``skip``, in a stable order."""
+    """Every (variant, task, sample, repetition) not in ``skip``, in a stable order, for
+    ``variants`` (default: every variant of the experiment)."""
     items = []
-    for variant in experiment.resolved_variants():
+    for variant in experiment.resolved_variants() if variants is None else variants:
         for task_id, samples in samples_by_task.items():
             for sample in samples:
                 for repetition in range(experiment.experiment.repetitions):

@@ -222,6 +222,11 @@ class Backend(Protocol):
     ``prompt_logprobs`` with the whole vocabulary, transformers) can offer it; a backend without
     it is reported as lacking the capability, and nothing is estimated in its place.
     :func:`qframe.fidelity.rows.scores_from_rows` builds the answer from full log-softmax rows.
+
+    A backend may also offer ``async weights_digest() -> str``: a digest of the weights alone
+    (not the file's metadata), computed without loading the model. Two variants of one backend,
+    options and family with the same weights digest are the same model: the run evaluates the
+    first and reports the second as its alias (:mod:`qframe.aliases`).
     """
 
     default_concurrency: int

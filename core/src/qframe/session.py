@@ -16,7 +16,7 @@ import os
 import platform
 import signal
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from typing import Any
 import attrs
 
 import qframe
+from qframe.aliases import evaluated, find_aliases, record_aliases
 from qframe.analysis.data import RunData
 from qframe.analysis.pipeline import analyse as analyse_run
 from qframe.analysis.quality import declared_signals
@@ -185,6 +186,8 @@ def _record_model(session: Session, variant: VariantSection, info: ModelInfo, pl
     placements = entry.setdefault("placements", [])
     if dict(placement) not in placements:
         placements.append(dict(placement))
+    aliases = session.manifest.get("aliases") or {}
+    record_aliases(session.manifest["variants"], {alias: of for alias, of in aliases.items() if of == variant.id})
     session.save()
 
 
@@ -262,13 +265,12 @@ async def _score_and_judge(session: Session, samples: Mapping[str, list[Sample]]
 
 async def _generate_until_decided(session: Session, executor: Executor, samples: Mapping[str, list[Sample]],
                                   modes: Mapping[str, str], default_metrics: Mapping[str, tuple[str, ...]],
-                                  progress: bool) -> int:
+                                  variants: Sequence[VariantSection], progress: bool) -> int:
     """Block after block, look and stop decided variants (see :mod:`qframe.stopping`); returns
     the items completed. A resumed run replays its blocks: missing items of the variants that
     drew a block run again, looks already taken keep their decisions."""
     experiment = session.experiment
-    variants = experiment.resolved_variants()
-    pool = stopping.Pool.build(expand_items(experiment, samples, modes), experiment.experiment.seed,
+    pool = stopping.Pool.build(expand_items(experiment, samples, modes, variants=variants), experiment.experiment.seed,
                                experiment.schedule.block_size)
     state = session.manifest.get("sequential")
     if state is None:
@@ -312,14 +314,19 @@ async def _execute(session: Session, progress: bool) -> Outcome:
     samples, modes, default_metrics = load_tasks(session)
     session.manifest["quality_signals"] = declared_signals(session.tasks.quality)
     session.manifest["task_provenance"] = checked_provenance(session.manifest, session.tasks.provenance)
+    if "aliases" not in session.manifest:
+        # Aliases are decided when a run starts; a run that already holds rows keeps every variant.
+        started = bool(_done_keys(session))
+        session.manifest["aliases"] = {} if started else await find_aliases(experiment.resolved_variants(), session.variant_backend)
+    variants = evaluated(experiment.resolved_variants(), session.manifest["aliases"])
     session.manifest["status"] = "running"
     session.save()
     executor = session.host.get("executors", experiment.executor.name, where="executor.name").factory(experiment.executor)
     if experiment.schedule.stops_when_decided:
-        completed = await _generate_until_decided(session, executor, samples, modes, default_metrics, progress)
+        completed = await _generate_until_decided(session, executor, samples, modes, default_metrics, variants, progress)
     else:
-        items = expand_items(experiment, samples, modes, skip=_done_keys(session))
-        units = schedule(items, experiment.resolved_variants(), experiment.schedule.mode, experiment.schedule.block_size)
+        items = expand_items(experiment, samples, modes, skip=_done_keys(session), variants=variants)
+        units = schedule(items, variants, experiment.schedule.mode, experiment.schedule.block_size)
         with RunProgress(len(items), enabled=progress) as bar:
             completed = (await _generate(session, executor, units, bar)).completed
     generations = await _score_and_judge(session, samples, default_metrics, fidelity=True)

@@ -4,7 +4,9 @@ Columns (absent where a run has no data for them):
 
 - facts: ``variant``, ``family``, ``quant``, ``model``, ``baseline``, ``baseline_variant``,
   ``size_bytes``, ``parameters``, ``bits_per_weight``, ``expanded_from`` (a baseline expanded
-  from a quantized file: that file's type, from the backend's model details), ``items``, ``errors``;
+  from a quantized file: that file's type, from the backend's model details), ``alias_of`` (a
+  variant that is the same model as another, evaluated once: :mod:`qframe.aliases`), ``items``,
+  ``errors``;
 - ``mean:<task>/<metric>`` and, for non-baselines, ``delta:<task>/<metric>`` (paired: the mean
   of per-item differences on items both variants completed);
 - benchmark: ``benchmark_accuracy`` (the benchmark metric pooled over tasks that are not safety
@@ -260,6 +262,7 @@ def build_cells(data: RunData, settings: AnalysisSection, seed: int = 42) -> lis
             "parameters": facts.get("parameters"),
             "bits_per_weight": facts.get("bits_per_weight"),
             "expanded_from": (facts.get("details") or {}).get("expanded_from"),
+            "alias_of": facts.get("alias_of"),
             "items": len(rows),
             "errors": len(rows) - len(ok),
         }
@@ -276,14 +279,21 @@ def build_cells(data: RunData, settings: AnalysisSection, seed: int = 42) -> lis
     return cells
 
 
-def baseline_notes(cells: Sequence[Mapping[str, Any]]) -> list[str]:
-    """One sentence per baseline that was itself expanded from a quantized file, for the reports."""
-    return [
+def variant_notes(cells: Sequence[Mapping[str, Any]]) -> list[str]:
+    """One sentence per baseline that was itself expanded from a quantized file, and per variant
+    that is the same model as another (an alias, evaluated once), for the reports."""
+    expanded = [
         f"Baseline {cell['variant']} was expanded from a {cell['expanded_from']} file, not made from full-precision "
         f"weights: every rung re-quantizes that {cell['expanded_from']} grid, so the deltas and KL here measure the loss "
         f"against it, and rungs may rank differently than on a ladder built from the original weights."
         for cell in cells if cell.get("baseline") and cell.get("expanded_from")
     ]
+    aliases = [
+        f"{cell['variant']} is identical to {cell['alias_of']} for this model (the same weights): it was evaluated "
+        f"once, as {cell['alias_of']}, and its rows repeat {cell['alias_of']}'s."
+        for cell in cells if cell.get("alias_of")
+    ]
+    return expanded + aliases
 
 
 def attach_steps(cells: Sequence[dict[str, Any]], adjacent: Sequence[Mapping[str, Any]], settings: AnalysisSection) -> None:

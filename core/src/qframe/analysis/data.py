@@ -22,6 +22,7 @@ from typing import Any
 
 import attrs
 
+from qframe.aliases import alias_rows
 from qframe.analysis.quality import QUALITY, continuous_metrics, proportion_metrics, resolve_signals, signal_record
 from qframe.analysis.safety import OUTCOME_OF_CATEGORY, is_safety_measure, verdict_outcomes
 from qframe.draws import REQUEST, DrawUnit, draw_positions, units_of_rows
@@ -53,6 +54,8 @@ class RunData:
     sizes): its comparisons read confidence sequences in the draw order (:meth:`draw_order`).
     ``quality_declared`` is the manifest's ``quality_signals`` (see :mod:`qframe.analysis.quality`):
     metric :data:`~qframe.analysis.quality.QUALITY` pools each task's proportion signal.
+    :meth:`from_store` gives each alias (the manifest's ``aliases``, :mod:`qframe.aliases`) its
+    original's rows under its own name.
     """
 
     def __init__(
@@ -82,13 +85,14 @@ class RunData:
     @classmethod
     def from_store(cls, store: Any, manifest: Mapping[str, Any]) -> RunData:
         judges = manifest.get("config", {}).get("judges", {})
+        aliases = manifest.get("aliases") or {}
         return cls(
             manifest["variants"],
-            store.read("generations").to_pylist(),
-            store.read("scores").to_pylist(),
-            store.read("verdicts").to_pylist(),
+            alias_rows(store.read("generations").to_pylist(), aliases),
+            alias_rows(store.read("scores").to_pylist(), aliases),
+            alias_rows(store.read("verdicts").to_pylist(), aliases),
             {judge: section.get("plugin", "") for judge, section in judges.items()},
-            fidelity_comparisons(store),
+            alias_rows(fidelity_comparisons(store), aliases),
             manifest.get("sequential"),
             manifest.get("quality_signals"),
         )

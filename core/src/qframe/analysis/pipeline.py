@@ -1,7 +1,7 @@
 """The analysis stage: cells, paired tests, classifier labels, decisions.
 
 Its result is a plain mapping that reporters render and ``matrix.parquet`` stores:
-``cells``, ``baseline_notes`` (a sentence per baseline expanded from a quantized file), ``comparisons`` (each variant vs its baseline), ``adjacent`` (down each ladder),
+``cells``, ``variant_notes`` (a sentence per baseline expanded from a quantized file and per alias), ``comparisons`` (each variant vs its baseline), ``adjacent`` (down each ladder),
 ``decision_matrix``, ``recommendations``, ``equivalence`` (between backends), ``planning`` (one minimum detectable effect per task
 and metric, see :mod:`qframe.analysis.planning`), ``quality_signals`` (each task's quality score
 and its kind, see :mod:`qframe.analysis.quality`), ``settings``, ``thresholds`` (of every
@@ -20,7 +20,7 @@ from typing import Any
 
 import attrs
 
-from qframe.analysis.cells import attach_steps, baseline_notes, build_cells
+from qframe.analysis.cells import attach_steps, build_cells, variant_notes
 from qframe.analysis.comparisons import adjacent_levels, compare_to_baselines
 from qframe.analysis.data import RunData
 from qframe.analysis.decisions import decision_matrix, recommendations
@@ -66,7 +66,7 @@ def analyse(
     comparisons = compare_to_baselines(data, settings, seed)
     return {
         "cells": cells,
-        "baseline_notes": baseline_notes(cells),
+        "variant_notes": variant_notes(cells),
         "comparisons": comparisons,
         "adjacent": adjacent,
         "decision_matrix": decision_matrix(cells, settings.memory_tiers_gb),

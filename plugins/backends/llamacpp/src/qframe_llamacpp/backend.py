@@ -124,6 +124,18 @@ class LlamaCppBackend:
         except (ValueError, OSError) as exc:
             raise BadInputError(str(exc)) from None
 
+    async def weights_digest(self) -> str:
+        """SHA-256 of the GGUF's tensors alone, without loading the model: two quant labels whose
+        tensors all fell back to the same types share it (cached per unchanged file)."""
+        from qframe.cache import cache_dir
+
+        from qframe_llamacpp.info_cache import weights_sha256_cached
+
+        try:
+            return await asyncio.to_thread(weights_sha256_cached, self.path, cache_dir() / "gguf-info")
+        except (ValueError, OSError) as exc:
+            raise BadInputError(f"{self.path}: {exc}") from None
+
     async def open(self) -> ModelInfo:
         from qframe.cache import cache_dir
 

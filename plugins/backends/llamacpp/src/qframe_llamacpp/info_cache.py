@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from .atomic import atomic_output
-from .gguf_info import GgufInfo, inspect_gguf
+from .gguf_info import GgufInfo, inspect_gguf, weights_sha256
 
 SUMMARY_FIELDS = (
     "sha256", "size_bytes", "architecture", "parameter_count", "tensor_types", "tensor_type_elements",
@@ -44,3 +44,22 @@ def inspect_gguf_cached(path: str | Path, cache_folder: str | Path) -> GgufInfo:
     except OSError:
         pass  # an unwritable cache only costs the next run the same inspection
     return info
+
+
+def weights_sha256_cached(path: str | Path, cache_folder: str | Path) -> str:
+    """:func:`~qframe_llamacpp.gguf_info.weights_sha256` of ``path``, from ``cache_folder`` when
+    the file is unchanged (hashing every tensor takes about a second per 250 MB)."""
+    path = Path(path)
+    record_path = Path(cache_folder) / f"{_identity(path)}.weights.json"
+    try:
+        return str(json.loads(record_path.read_text())["weights_sha256"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    digest = weights_sha256(path)
+    try:
+        record_path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_output(record_path) as partial:
+            partial.write_text(json.dumps({"weights_sha256": digest}))
+    except OSError:
+        pass
+    return digest

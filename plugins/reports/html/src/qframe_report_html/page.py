@@ -207,8 +207,8 @@ def tier_summary(analysis: Analysis) -> str:
     if unproven:
         rejected += ("<p class=\"meta\">Not shown to qualify (the labels that exclude them are inconclusive):</p>"
                      "<ul class=\"reasons inconclusive\">" + "".join(unproven) + "</ul>")
-    baseline = "".join(f'<p class="inconclusive">{esc(note)}</p>' for note in analysis.get("baseline_notes", ()))
-    return (f'<div class="summary"><div class="card"><h2>Recommendation per memory tier</h2>{baseline}{table}'
+    notes = "".join(f'<p class="inconclusive">{esc(note)}</p>' for note in analysis.get("variant_notes", ()))
+    return (f'<div class="summary"><div class="card"><h2>Recommendation per memory tier</h2>{notes}{table}'
             f'<p class="meta">Constraints: {esc(overall.constraints.describe())} (as <code>qframe recommend</code>). '
             "A label is <span class=\"supported\">supported</span> when its whole CI gives the same label, else "
             "<span class=\"inconclusive\">inconclusive</span> with the items needed to decide.</p></div>"

@@ -55,7 +55,7 @@ def decision_matrix(analysis: Analysis) -> str:
              "with that interval and the items needed to decide.\n"]
     parts.append("Quality is each task's declared score: Bench Δ pools the proportions, Gen Δ the continuous "
                  f"scores ({describe(analysis.get('quality_signals', {}))}).\n")
-    parts.extend(f"**{note}**\n" for note in analysis.get("baseline_notes", ()))
+    parts.extend(f"**{note}**\n" for note in analysis.get("variant_notes", ()))
     if analysis.get("stopping"):
         parts.append(f"Sequential run: every interval is an anytime-valid confidence sequence, read at "
                      f"{analysis['stopping']['looks']} looks (see Stopping).\n")
