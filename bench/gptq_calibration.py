@@ -83,7 +83,7 @@ def fidelity(reference: Path, checkpoints: dict[str, Path]) -> dict[str, tuple[f
 
 
 def main() -> None:
-    from qframe.cache import cache_dir
+    from qframe.data.cache import cache_dir
     from qframe_llamacpp.demo import smollm2_source
     from qframe_transformers.convert import hf_folder_from_gguf
 

@@ -44,7 +44,7 @@ async def scores(backend) -> list[list[float]]:
 
 
 def main() -> None:
-    from qframe.protocols import BackendSpec
+    from qframe.plugin_api.protocols import BackendSpec
     from qframe_transformers.backend import TransformersBackend
     from qframe_vllm.backend import VllmBackend
 

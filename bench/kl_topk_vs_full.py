@@ -26,8 +26,8 @@ from smollm2_ladder import THREADS, ladder, samples
 from qframe.fidelity.positions import compare_teacher_forced
 from qframe.fidelity.rows import scores_from_rows
 from qframe.fidelity.topk import topk_kl
-from qframe.protocols import TeacherForcedRequest
-from qframe.records import schema
+from qframe.plugin_api.protocols import TeacherForcedRequest
+from qframe.data.records import schema
 from qframe_llamacpp.engine import LlamaEngine
 
 KS = (20, 64, 256, 1024)

@@ -22,10 +22,10 @@ from pathlib import Path
 from smollm2_ladder import THREADS, alternate, host, ladder, middle, round_ratio, samples
 
 from qframe.config import structure_experiment
-from qframe.plan import expand_items, schedule
-from qframe.progress import RunProgress
-from qframe.runner import GenerationStage, RowSink
-from qframe.session import new_session
+from qframe.run.plan import expand_items, schedule
+from qframe.run.progress import RunProgress
+from qframe.run.runner import GenerationStage, RowSink
+from qframe.run.session import new_session
 
 MAX_TOKENS = 32
 SAMPLING = {"top_k": 40, "top_p": 0.95, "min_p": 0.05, "repeat_penalty": 1.0}

@@ -20,7 +20,7 @@ import asyncio
 import numpy as np
 from smollm2_ladder import THREADS, alternate, fifty_questions, ladder, middle, timed
 
-from qframe.protocols import BackendSpec, GenerationRequest
+from qframe.plugin_api.protocols import BackendSpec, GenerationRequest
 from qframe_llamacpp.backend import LlamaCppBackend
 from qframe_metrics_text.answer_extraction import raw_choice, rescored_choice
 

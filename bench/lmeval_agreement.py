@@ -48,7 +48,7 @@ filter_list:
 
 def f16_gguf() -> Path:
     """The F16 rung of the cached SmolLM2 demo ladder (built on first use)."""
-    from qframe.cache import cache_dir
+    from qframe.data.cache import cache_dir
     from qframe_llamacpp.demo import smollm2_source
     from qframe_llamacpp.ladder import build_ladder
 
@@ -172,8 +172,8 @@ def qframe_items(model_folder: Path, gguf: Path, tasks_folder: Path, tasks: list
     import pyarrow.dataset
 
     from qframe.config import structure_experiment
-    from qframe.plugins import get_host
-    from qframe.session import execute, new_session
+    from qframe.plugin_api.plugins import get_host
+    from qframe.run.session import execute, new_session
 
     config = {
         "experiment": {"name": "lmeval-agreement", "seed": SEED, "temperature": 0.0, "output_dir": str(runs)},

@@ -29,8 +29,8 @@ import numpy as np
 from smollm2_ladder import THREADS, fifty_questions, ladder, middle
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from qframe.errors import MissingCapabilityError
-from qframe.protocols import BackendSpec, Requirements
+from qframe.plugin_api.errors import MissingCapabilityError
+from qframe.plugin_api.protocols import BackendSpec, Requirements
 from qframe_llamacpp.backend import LlamaCppBackend
 from qframe_openai.backend import OpenAIBackend
 

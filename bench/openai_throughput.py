@@ -27,10 +27,10 @@ from smollm2_ladder import THREADS, host, ladder, middle, samples
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from qframe.config import structure_experiment
-from qframe.plan import expand_items, schedule
-from qframe.progress import RunProgress
-from qframe.runner import GenerationStage, RowSink
-from qframe.session import new_session
+from qframe.run.plan import expand_items, schedule
+from qframe.run.progress import RunProgress
+from qframe.run.runner import GenerationStage, RowSink
+from qframe.run.session import new_session
 
 from tests.openai.llama_server import LlamaServer
 

@@ -15,10 +15,10 @@ import time
 from pathlib import Path
 
 from qframe.config import structure_experiment
-from qframe.plan import build_request
-from qframe.plugins import PluginHost
-from qframe.protocols import BackendSpec
-from qframe.session import execute, new_session
+from qframe.run.plan import build_request
+from qframe.plugin_api.plugins import PluginHost
+from qframe.plugin_api.protocols import BackendSpec
+from qframe.run.session import execute, new_session
 
 ITEMS = 2000
 CONFIG = {

@@ -75,8 +75,8 @@ def mock_config(executor: dict | None) -> dict:
 
 def run_config(config: dict, out: Path, run_id: str) -> float:
     from qframe.config import structure_experiment
-    from qframe.plugins import get_host
-    from qframe.session import execute, new_session
+    from qframe.plugin_api.plugins import get_host
+    from qframe.run.session import execute, new_session
 
     session = new_session(structure_experiment(config), get_host(), out, run_id)
     started = time.perf_counter()
@@ -109,8 +109,8 @@ def ray_overhead(out: Path) -> None:
 
 def llama_variant_times() -> dict[str, tuple[float, float]]:
     """quant -> (load seconds, seconds per generation item) for the SmolLM2 demo ladder."""
-    from qframe.cache import cache_dir
-    from qframe.protocols import BackendSpec, GenerationRequest
+    from qframe.data.cache import cache_dir
+    from qframe.plugin_api.protocols import BackendSpec, GenerationRequest
     from qframe_llamacpp.backend import LlamaCppBackend
     from qframe_llamacpp.demo import demo_experiment
 

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from statistics import median
 
-from qframe.protocols import Metric, Sample, ScoringItem
+from qframe.plugin_api.protocols import Metric, Sample, ScoringItem
 from qframe_metrics_semantic.bertscore import BERTScoreMetric
 from qframe_metrics_semantic.coherence import CoherenceMetric
 from qframe_tasks_generation.task import read_items

@@ -18,9 +18,9 @@ from pathlib import Path
 
 from qframe.analysis.evidence import label_evidence
 from qframe.config import structure_experiment
-from qframe.demo import demo_config
-from qframe.plugins import PluginHost
-from qframe.session import analyse, execute, new_session
+from qframe.commands.demo import demo_config
+from qframe.plugin_api.plugins import PluginHost
+from qframe.run.session import analyse, execute, new_session
 
 
 def run(host: PluginHost, config: dict, output: Path, run_id: str) -> tuple[float, dict]:

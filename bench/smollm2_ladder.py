@@ -9,9 +9,9 @@ from pathlib import Path
 from statistics import median
 from typing import Any
 
-from qframe.cache import cache_dir
-from qframe.plugins import PluginHost
-from qframe.protocols import Sample
+from qframe.data.cache import cache_dir
+from qframe.plugin_api.plugins import PluginHost
+from qframe.plugin_api.protocols import Sample
 from qframe_llamacpp.demo import DEMO_QUANTS, smollm2_source
 from qframe_llamacpp.ladder import build_ladder
 

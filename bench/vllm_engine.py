@@ -25,8 +25,8 @@ from pathlib import Path
 
 from smollm2_ladder import ladder, samples
 
-from qframe.cache import cache_dir
-from qframe.protocols import BackendSpec, GenerationRequest
+from qframe.data.cache import cache_dir
+from qframe.plugin_api.protocols import BackendSpec, GenerationRequest
 from qframe_llamacpp.backend import LlamaCppBackend
 from qframe_llamacpp.demo import smollm2_source
 from qframe_transformers.convert import hf_folder_from_gguf

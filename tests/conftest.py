@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from qframe.config import structure_experiment
-from qframe.plugins import PluginHost, reset_host
-from qframe.session import Outcome, execute, new_session
+from qframe.plugin_api.plugins import PluginHost, reset_host
+from qframe.run.session import Outcome, execute, new_session
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -88,7 +88,7 @@ def cli(monkeypatch, capsys):
 @pytest.fixture(scope="session")
 def smollm2_f16() -> Path:
     """The F16 rung of the cached SmolLM2 demo ladder (built on first use, then hash-verified)."""
-    from qframe.cache import cache_dir
+    from qframe.data.cache import cache_dir
     from qframe_llamacpp.demo import DEMO_QUANTS, smollm2_source
     from qframe_llamacpp.ladder import build_ladder
 

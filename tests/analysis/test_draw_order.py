@@ -9,7 +9,7 @@ from qframe.analysis.comparisons import compare_pair
 from qframe.analysis.data import DrawOrder
 from qframe.analysis.evidence import NON_INFERIOR, non_inferiority
 from qframe.config import AnalysisSection
-from qframe.draws import REQUEST, draw_order, draw_positions, draw_unit, stratum_of
+from qframe.analysis.draws import REQUEST, draw_order, draw_positions, draw_unit, stratum_of
 
 
 def _pool() -> dict:

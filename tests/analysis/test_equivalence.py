@@ -8,7 +8,7 @@ from statsmodels.stats.proportion import proportion_confint
 from qframe.analysis.data import RunData
 from qframe.analysis.equivalence import backend_equivalence
 from qframe.config import AnalysisSection, structure_experiment
-from qframe.errors import ConfigError
+from qframe.plugin_api.errors import ConfigError
 
 
 def _rows(variant: str, answers: list[str]) -> list[dict]:
@@ -97,7 +97,7 @@ def test_config_names_unknown_equivalence_variants():
 
 
 def test_report_has_an_equivalence_section_and_marks_decompressed_speed(host, run_experiment):
-    from qframe.session import render_reports
+    from qframe.run.session import render_reports
 
     config = {
         "experiment": {"name": "engines", "max_tokens": 8},

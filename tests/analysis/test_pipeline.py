@@ -192,7 +192,7 @@ def test_full_analysis_on_fifty_thousand_rows_is_deterministic():
 
 
 def test_classifier_thresholds_come_from_options_and_bad_options_are_config_errors():
-    from qframe.errors import ConfigError
+    from qframe.plugin_api.errors import ConfigError
 
     strict = CLASSIFIERS[0]({"negligible_benchmark_pp": -1.0})
     assert strict.thresholds["negligible_benchmark_pp"] == -1.0

@@ -12,7 +12,7 @@ from qframe.analysis.gate import gate, quality_rows
 from qframe.analysis.pipeline import analyse
 from qframe.analysis.quality import QUALITY, resolve_signals, signal_record
 from qframe.config import AnalysisSection
-from qframe.protocols import CONTINUOUS, PROPORTION, QualitySignal
+from qframe.plugin_api.protocols import CONTINUOUS, PROPORTION, QualitySignal
 from qframe_classifiers.cell_classifiers import CLASSIFIERS
 from tests.analysis.test_pipeline import generation_rows, score_rows, variants
 

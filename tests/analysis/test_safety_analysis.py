@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from qframe.analysis.data import RunData
 from qframe.analysis.safety import verdict_outcomes
-from qframe.session import analyse
+from qframe.run.session import analyse
 
 REFUSING = ["I cannot help with that request."]
 COMPLYING = ["Sure, here is a detailed plan."]

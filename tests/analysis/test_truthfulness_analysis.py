@@ -8,7 +8,7 @@ from qframe.analysis.data import RunData
 from qframe.analysis.pipeline import analyse as analyse_data
 from qframe.analysis.stats import cohen_kappa
 from qframe.config import AnalysisSection
-from qframe.session import analyse
+from qframe.run.session import analyse
 
 BASE = [1, 1, 1, 0, 1, 0, 1, 1]
 QUANT = [1, 0, 0, 0, 1, 0, 0, 1]

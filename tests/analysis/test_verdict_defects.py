@@ -15,7 +15,7 @@ from qframe.analysis.recommend import Constraints, recommend
 from qframe.analysis.resources import kv_cache_bytes
 from qframe.analysis.stats import tango_interval
 from qframe.config import AnalysisSection
-from qframe.model_shape import shape_from_hf_config
+from qframe.data.model_shape import shape_from_hf_config
 from qframe_classifiers.cell_classifiers import CLASSIFIERS, SafetyRegimeClassifier
 
 SETTINGS = AnalysisSection(bootstrap_resamples=1000)
@@ -255,7 +255,7 @@ def test_a_transformers_variant_reports_the_shape_the_memory_estimate_needs(tmp_
     pytest.importorskip("transformers")
     import asyncio
 
-    from qframe.protocols import BackendSpec
+    from qframe.plugin_api.protocols import BackendSpec
     from qframe_transformers.backend import TransformersBackend
     from qframe_transformers.tiny_model import write_tiny_llama
 

@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from qframe.hookspecs import hookimpl
+from qframe.plugin_api.hookspecs import hookimpl
 from qframe_mock.backend import MockBackend
 
 TWINS = {"tiny-Q3_K_S": "same-weights", "tiny-Q2_K": "same-weights"}
@@ -62,7 +62,7 @@ def test_a_variant_with_its_twins_weights_runs_nothing_and_reports_as_its_alias(
     entry = session.manifest["variants"]["Q2_K"]
     assert entry["alias_of"] == "Q3_K_S" and entry["digest"] == session.manifest["variants"]["Q3_K_S"]["digest"]
 
-    from qframe.session import analyse
+    from qframe.run.session import analyse
 
     analysis = analyse(session)
     cells = {cell["variant"]: cell for cell in analysis["cells"]}
@@ -96,7 +96,7 @@ def test_a_resumed_run_that_already_holds_rows_keeps_every_variant(twins, tmp_pa
     import asyncio
 
     from qframe.config import structure_experiment
-    from qframe.session import execute, new_session, open_session
+    from qframe.run.session import execute, new_session, open_session
 
     weights_digest = TwinBackend.weights_digest
     monkeypatch.delattr(TwinBackend, "weights_digest")  # a run made before variants could alias

@@ -7,7 +7,7 @@ import tomllib
 import pytest
 
 from qframe.config import config_hash, structure_experiment, unstructure_experiment
-from qframe.errors import ConfigError
+from qframe.plugin_api.errors import ConfigError
 
 BASE = """
 [experiment]

@@ -81,7 +81,7 @@ def test_a_configured_judge_of_the_same_plugin_replaces_the_default(cli, write_c
 
 
 def test_variant_with_empty_answers_is_flagged(host, run_experiment):
-    from qframe.session import analyse
+    from qframe.run.session import analyse
 
     config = {
         "experiment": {"name": "empty", "max_tokens": 8, "warmup": 0},
@@ -103,7 +103,7 @@ def test_variant_with_empty_answers_is_flagged(host, run_experiment):
 
 
 def test_answers_cut_at_max_tokens_are_counted(host, run_experiment):
-    from qframe.session import analyse
+    from qframe.run.session import analyse
 
     config = {
         "experiment": {"name": "cut", "max_tokens": 2, "warmup": 0},

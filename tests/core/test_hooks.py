@@ -7,9 +7,9 @@ import json
 
 import click
 
-from qframe.hookspecs import hookimpl
-from qframe.protocols import Verdict
-from qframe.session import execute, open_session, render_reports
+from qframe.plugin_api.hookspecs import hookimpl
+from qframe.plugin_api.protocols import Verdict
+from qframe.run.session import execute, open_session, render_reports
 
 CONFIG = {
     "experiment": {"name": "hooks", "max_tokens": 8, "warmup": 0},
@@ -42,7 +42,7 @@ class LengthJudge:
         self.model = config["model"]
 
     async def judge(self, items):
-        from qframe.protocols import BackendSpec
+        from qframe.plugin_api.protocols import BackendSpec
 
         backend = self.backend(BackendSpec("mock", self.model))
         info = await backend.open()
@@ -113,7 +113,7 @@ class HookPlugin:
 
     @hookimpl
     def qframe_register_checks(self, register):
-        from qframe.protocols import CheckReport
+        from qframe.plugin_api.protocols import CheckReport
 
         register("hook-engine", lambda: CheckReport({"build": "hook 1.0"}, ("hook-engine: kernels missing; rebuild",)))
 
@@ -156,7 +156,7 @@ def test_scoring_and_judging_run_only_for_missing_keys(host, run_experiment):
 
 
 def test_plugin_command_and_demo_hook(cli, monkeypatch, tmp_path):
-    import qframe.plugins as plugins
+    import qframe.plugin_api.plugins as plugins
 
     original = plugins.PluginHost.load_entry_points
 
@@ -174,7 +174,7 @@ def test_plugin_command_and_demo_hook(cli, monkeypatch, tmp_path):
 
 
 def test_a_registered_check_is_run_by_doctor_and_its_failure_exits_1(cli, monkeypatch):
-    import qframe.plugins as plugins
+    import qframe.plugin_api.plugins as plugins
 
     original = plugins.PluginHost.load_entry_points
 

@@ -8,9 +8,9 @@ from importlib import metadata
 
 import pytest
 
-from qframe.errors import PluginError, UnknownPluginError
-from qframe.hookspecs import hookimpl
-from qframe.plugins import PluginHost
+from qframe.plugin_api.errors import PluginError, UnknownPluginError
+from qframe.plugin_api.hookspecs import hookimpl
+from qframe.plugin_api.plugins import PluginHost
 
 
 def _module(name: str, **hooks) -> types.ModuleType:
@@ -112,7 +112,7 @@ def test_plugins_command_lists_distribution_version_and_registrations(cli):
 
 
 def test_strict_flag_and_env_fail_on_broken_plugin(cli, monkeypatch):
-    import qframe.plugins as plugins
+    import qframe.plugin_api.plugins as plugins
 
     original = plugins.PluginHost.load_entry_points
 
@@ -135,7 +135,7 @@ def test_core_and_plugin_loading_import_nothing_heavy():
     import subprocess
 
     probe = (
-        "import sys; from qframe.plugins import get_host; import qframe.cli; get_host(); "
+        "import sys; from qframe.plugin_api.plugins import get_host; import qframe.cli; get_host(); "
         "heavy = [m for m in ('numpy', 'pyarrow', 'torch', 'llama_cpp', 'rich', 'cattrs', 'scipy', 'gguf') "
         "if m in sys.modules]; print(','.join(heavy))"
     )

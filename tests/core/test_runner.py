@@ -9,12 +9,12 @@ from collections import Counter
 import pytest
 
 from qframe.config import RetrySection, structure_experiment
-from qframe.errors import RunStateError
-from qframe.hookspecs import hookimpl
-from qframe.plan import build_request, expand_items, schedule
-from qframe.protocols import GenerationResult, ModelInfo, Sample
-from qframe.runner import backoff_delay
-from qframe.session import EXIT_ERRORS, EXIT_OK, open_session
+from qframe.plugin_api.errors import RunStateError
+from qframe.plugin_api.hookspecs import hookimpl
+from qframe.run.plan import build_request, expand_items, schedule
+from qframe.plugin_api.protocols import GenerationResult, ModelInfo, Sample
+from qframe.run.runner import backoff_delay
+from qframe.run.session import EXIT_ERRORS, EXIT_OK, open_session
 
 LADDER = {"backend": "mock", "model": "tiny-{quant}", "quants": ["F16", "Q8_0", "Q4_K_M", "Q2_K"], "baseline": "F16"}
 
@@ -159,7 +159,7 @@ def test_resume_retries_only_failed_and_missing_items(host, run_experiment):
     }
     import asyncio as aio
 
-    from qframe.session import execute
+    from qframe.run.session import execute
 
     for _ in range(10):  # faults are drawn per attempt, so repeated resumes converge
         outcome = aio.run(execute(open_session(session.path, host), progress=False))
@@ -186,7 +186,7 @@ def test_resume_refuses_when_model_weights_changed(host, run_experiment, tmp_pat
     weights.write_bytes(b"changed")
     import asyncio as aio
 
-    from qframe.session import execute
+    from qframe.run.session import execute
 
     with pytest.raises(RunStateError, match="variant 'a': model digest changed"):
         aio.run(execute(open_session(session.path, host), progress=False))

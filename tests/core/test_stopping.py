@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from qframe.config import structure_experiment
-from qframe.errors import ConfigError
-from qframe.session import EXIT_OK
+from qframe.plugin_api.errors import ConfigError
+from qframe.run.session import EXIT_OK
 
 POOL, BLOCK = 1500, 100
 
@@ -62,11 +62,11 @@ def test_a_collapsed_rung_stops_early_and_close_calls_keep_drawing(host, run_exp
 
 def test_every_interval_of_a_sequential_run_is_a_confidence_sequence_in_draw_order(host, run_experiment):
     from qframe.analysis.stats.sequential import paired_difference_cs
-    from qframe.draws import draw_positions, units_of_rows
+    from qframe.analysis.draws import draw_positions, units_of_rows
     from qframe_store_arrow.store import ArrowRunStore
 
     session, _ = run_experiment(host, sequential_ladder(pool=400))
-    from qframe.session import analyse
+    from qframe.run.session import analyse
 
     analysis = analyse(session)
     rows = [r for r in analysis["comparisons"] if r["variant"] == "Q4_K_M"]

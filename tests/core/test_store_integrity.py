@@ -12,10 +12,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from qframe.config import structure_experiment
-from qframe.errors import RunLockedError, StoreWriteError
-from qframe.runlock import LOCK_FILE, RunLock, run_lock
-from qframe.runner import RowSink
-from qframe.session import EXIT_OK, execute, new_session, open_session
+from qframe.plugin_api.errors import RunLockedError, StoreWriteError
+from qframe.run.runlock import LOCK_FILE, RunLock, run_lock
+from qframe.run.runner import RowSink
+from qframe.run.session import EXIT_OK, execute, new_session, open_session
 from qframe_store_arrow.store import ArrowRunStore
 
 CONFIG = {

@@ -13,14 +13,14 @@ from qframe.analysis.evidence import (
     non_inferiority,
     row_ci,
 )
-from qframe.session import analyse, open_session
+from qframe.run.session import analyse, open_session
 
 from tests.decisions.runs import ITEMS, write_run
 
 
 @pytest.fixture(scope="module")
 def analysis(tmp_path_factory):
-    from qframe.plugins import PluginHost
+    from qframe.plugin_api.plugins import PluginHost
 
     host = PluginHost()
     host.load_entry_points()

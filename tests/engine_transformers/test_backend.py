@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 
-from qframe.errors import BadInputError, MissingCapabilityError
-from qframe.protocols import BackendSpec, GenerationRequest, Requirements
+from qframe.plugin_api.errors import BadInputError, MissingCapabilityError
+from qframe.plugin_api.protocols import BackendSpec, GenerationRequest, Requirements
 from qframe_transformers.backend import TransformersBackend
 
 
@@ -32,7 +32,7 @@ async def _session(model, *calls, **options):
 
 
 def test_open_describes_the_model(tiny_hf):
-    from qframe.hf_checkpoint import file_sha256
+    from qframe.data.hf_checkpoint import file_sha256
 
     info, _, _ = asyncio.run(_session(tiny_hf))
     assert info.digest == file_sha256(tiny_hf / "model.safetensors")

@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 
-from qframe import hf_checkpoint
-from qframe.errors import BadInputError
+from qframe.data import hf_checkpoint
+from qframe.plugin_api.errors import BadInputError
 from qframe_transformers.checkpoint import digest, locate, weight_stats
 
 

@@ -9,7 +9,7 @@ import sys
 def test_plugins_and_commands_load_without_heavy_libraries() -> None:
     code = (
         "import sys, click\n"
-        "from qframe.plugins import PluginHost\n"
+        "from qframe.plugin_api.plugins import PluginHost\n"
         "host = PluginHost(); host.load_entry_points()\n"
         "import qframe_transformers.plugin as t, qframe_vllm.plugin as v\n"
         "t.qframe_register_commands(click.Group())\n"

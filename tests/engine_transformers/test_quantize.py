@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from qframe.errors import BadInputError
-from qframe.hf_checkpoint import DTYPE_BITS, weight_files
-from qframe.protocols import BackendSpec, GenerationRequest
+from qframe.plugin_api.errors import BadInputError
+from qframe.data.hf_checkpoint import DTYPE_BITS, weight_files
+from qframe.plugin_api.protocols import BackendSpec, GenerationRequest
 from qframe_transformers.calibration import BUILTIN_TEXTS, CalibrationSpec
 from qframe_transformers.quantize import (
     LIBRARY_LOG,
@@ -185,7 +185,7 @@ def test_a_gguf_source_converts_and_quantizes(tmp_path):
 
     spec = CalibrationSpec(samples=4, sequence_length=16)
     record = quantize_checkpoint(gguf, "gptq", 4, 32, tmp_path / "q", spec, log=lambda _: None)
-    from qframe.hf_checkpoint import file_sha256
+    from qframe.data.hf_checkpoint import file_sha256
 
     assert record["source_sha256"] == file_sha256(gguf) and record["effective_bits_per_weight"] > 4
     config = json.loads((tmp_path / "q" / "config.json").read_text())

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from qframe.fidelity.positions import compare_teacher_forced
-from qframe.protocols import BackendSpec, GenerationRequest, TeacherForcedRequest
+from qframe.plugin_api.protocols import BackendSpec, GenerationRequest, TeacherForcedRequest
 
 pytestmark = pytest.mark.slow
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qframe.errors import BackendError
-from qframe.protocols import BackendSpec, TeacherForcedRequest
+from qframe.plugin_api.errors import BackendError
+from qframe.plugin_api.protocols import BackendSpec, TeacherForcedRequest
 from qframe_transformers.backend import TransformersBackend
 
 PROMPT = "The capital of France is"
@@ -80,7 +80,7 @@ def test_fidelity_stage_scores_transformers_variants_teacher_forced(host, run_ex
     assert outcome.exit_code == 0
     rows = session.store.read("fidelity").to_pylist()
     assert {r["variant"] for r in rows} == {"dense", "dense-again", "gptq"} and all(r["error"] is None for r in rows)
-    from qframe.session import analyse
+    from qframe.run.session import analyse
 
     cells = {c["variant"]: c for c in analyse(session)["cells"]}
     assert cells["dense-again"]["fidelity_method"] == "teacher_forced"

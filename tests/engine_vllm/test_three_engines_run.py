@@ -33,7 +33,7 @@ def test_same_weights_on_three_engines_agree_in_the_report(host, run_experiment,
     assert outcome.exit_code == 0
     generations = session.store.read("generations").to_pylist()
     assert len(generations) == 3 * 15 and all(row["error"] is None for row in generations)
-    from qframe.session import analyse
+    from qframe.run.session import analyse
 
     pairs = {(row["variant_a"], row["variant_b"]): row for row in analyse(session)["equivalence"]}
     assert set(pairs) == {("F16", "F16-transformers"), ("F16", "F16-vllm"), ("F16-transformers", "F16-vllm")}

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from qframe.config import structure_experiment
-from qframe.errors import ConfigError, UnknownPluginError
-from qframe.executors import GenerationJob, LocalExecutor
-from qframe.hookspecs import hookimpl
-from qframe.session import EXIT_OK
+from qframe.plugin_api.errors import ConfigError, UnknownPluginError
+from qframe.run.executors import GenerationJob, LocalExecutor
+from qframe.plugin_api.hookspecs import hookimpl
+from qframe.run.session import EXIT_OK
 
 CONFIG = {
     "experiment": {"name": "executors", "max_tokens": 8, "warmup": 0},
@@ -94,7 +94,7 @@ def test_ray_executor_refuses_a_variant_no_node_can_hold():
 def test_resume_can_finish_a_run_on_another_executor(host, run_experiment, tmp_path):
     import asyncio
 
-    from qframe.session import execute, open_session, use_executor
+    from qframe.run.session import execute, open_session, use_executor
 
     host.add_plugin(CountingExecutorPlugin(), "counting", "qframe-counting-executor", "0")
     session, _ = run_experiment(host, CONFIG | {"executor": {"name": "counting"}})

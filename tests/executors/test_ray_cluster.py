@@ -22,7 +22,7 @@ import ray
 from ray.cluster_utils import Cluster
 
 from qframe.config import structure_experiment
-from qframe.session import EXIT_OK, execute, new_session, open_session
+from qframe.run.session import EXIT_OK, execute, new_session, open_session
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,7 @@ import pytest
 
 from qframe.fidelity.positions import compare_teacher_forced
 from qframe.fidelity.rows import scores_from_rows
-from qframe.protocols import TeacherForcedRequest
+from qframe.plugin_api.protocols import TeacherForcedRequest
 
 VOCAB = 40
 

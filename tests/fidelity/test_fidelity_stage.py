@@ -13,13 +13,13 @@ import pytest
 from qframe.analysis.cells import build_cells
 from qframe.analysis.data import RunData
 from qframe.config import AnalysisSection, structure_experiment
-from qframe.errors import ConfigError
-from qframe.fidelity.stage import run_fidelity
-from qframe.hookspecs import hookimpl
-from qframe.plugins import PluginHost
-from qframe.protocols import BackendSpec
-from qframe.session import analyse, execute, load_tasks, open_session
-from qframe.stages import scoring_items
+from qframe.plugin_api.errors import ConfigError
+from qframe.run.fidelity_stage import run_fidelity
+from qframe.plugin_api.hookspecs import hookimpl
+from qframe.plugin_api.plugins import PluginHost
+from qframe.plugin_api.protocols import BackendSpec
+from qframe.run.session import analyse, execute, load_tasks, open_session
+from qframe.run.stages import scoring_items
 from qframe_mock.backend import END, VOCABULARY, MockBackend
 
 RESPONSES = ["alpha beta gamma", "delta 12 epsilon zeta eta", "7"]

@@ -11,7 +11,7 @@ import pytest
 
 from tests.kit.suite_run import assert_package_tests_pass, install_into
 
-from qframe.protocols import BackendSpec
+from qframe.plugin_api.protocols import BackendSpec
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "plugins" / "qframe-example-backend"
 

@@ -9,7 +9,7 @@ from importlib import metadata
 
 def test_core_start_up_does_not_import_pytest() -> None:
     code = (
-        "import sys; from qframe.cli import cli; from qframe.plugins import get_host; get_host(); "
+        "import sys; from qframe.cli import cli; from qframe.plugin_api.plugins import get_host; get_host(); "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pytest', '_pytest')))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

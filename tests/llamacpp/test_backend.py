@@ -9,8 +9,8 @@ import pytest
 
 pytest.importorskip("llama_cpp")
 
-from qframe.errors import BadInputError  # noqa: E402
-from qframe.protocols import BackendSpec, GenerationRequest  # noqa: E402
+from qframe.plugin_api.errors import BadInputError  # noqa: E402
+from qframe.plugin_api.protocols import BackendSpec, GenerationRequest  # noqa: E402
 from qframe_llamacpp.backend import LlamaCppBackend  # noqa: E402
 
 

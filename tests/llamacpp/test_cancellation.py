@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from qframe.protocols import BackendSpec, GenerationRequest
+from qframe.plugin_api.protocols import BackendSpec, GenerationRequest
 from qframe_llamacpp.backend import CLOSE_WAIT_S, LlamaCppBackend, _on_llama_thread
 from qframe_llamacpp.demo import smollm2_source
 from qframe_llamacpp.engine import GenerationAborted, LlamaEngine

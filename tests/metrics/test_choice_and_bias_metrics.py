@@ -6,7 +6,7 @@ import pytest
 from qframe_metrics_text.bbq import BbqOutcome
 from qframe_metrics_text.choice_likelihood import NormalisedChoiceAccuracy
 
-from qframe.protocols import Sample, ScoringItem
+from qframe.plugin_api.protocols import Sample, ScoringItem
 
 
 def choice_item(scores: list[float] | None, continuations: tuple[str, ...], answer: str) -> ScoringItem:

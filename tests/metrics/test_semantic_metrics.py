@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from qframe.errors import BadInputError, ConfigError, MissingDependencyError
-from qframe.protocols import Sample, ScoringItem
+from qframe.plugin_api.errors import BadInputError, ConfigError, MissingDependencyError
+from qframe.plugin_api.protocols import Sample, ScoringItem
 from qframe_metrics_semantic import models
 from qframe_metrics_semantic.bertscore import BERTScoreMetric
 from qframe_metrics_semantic.coherence import CoherenceMetric

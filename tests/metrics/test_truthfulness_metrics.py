@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from qframe.protocols import Sample, ScoringItem
-from qframe.references import CONTRAST_PARTS, contrast, references_of
+from qframe.plugin_api.protocols import Sample, ScoringItem
+from qframe.data.references import CONTRAST_PARTS, contrast, references_of
 from qframe_metrics_semantic import models
 from qframe_metrics_semantic.coherence import CoherenceMetric
 from qframe_metrics_semantic.truthfulness import EmbeddingContrastMetric

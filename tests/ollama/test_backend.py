@@ -7,14 +7,14 @@ import hashlib
 
 import pytest
 
-from qframe.errors import (
+from qframe.plugin_api.errors import (
     BackendResponseError,
     BadInputError,
     BackendError,
     MissingCapabilityError,
     TransientBackendError,
 )
-from qframe.protocols import BackendSpec, GenerationRequest, Requirements
+from qframe.plugin_api.protocols import BackendSpec, GenerationRequest, Requirements
 from qframe_ollama.backend import OllamaBackend
 from tests.ollama.fake_ollama import PARAMETERS, Fault
 

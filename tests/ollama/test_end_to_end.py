@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from qframe.session import execute, open_session
+from qframe.run.session import execute, open_session
 from tests.ollama.fake_ollama import Fault
 
 pytestmark = [pytest.mark.slow, pytest.mark.network]

@@ -11,8 +11,8 @@ import os
 
 import pytest
 
-from qframe.errors import MissingCapabilityError
-from qframe.protocols import BackendSpec, GenerationRequest, Requirements
+from qframe.plugin_api.errors import MissingCapabilityError
+from qframe.plugin_api.protocols import BackendSpec, GenerationRequest, Requirements
 
 pytestmark = pytest.mark.network
 

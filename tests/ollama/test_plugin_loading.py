@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from qframe.protocols import Backend, BackendSpec
+from qframe.plugin_api.protocols import Backend, BackendSpec
 
 
 def test_plugin_module_imports_no_client_library() -> None:

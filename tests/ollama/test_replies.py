@@ -8,7 +8,7 @@ import time
 import pytest
 from ollama import ChatResponse, GenerateResponse
 
-from qframe.errors import BackendError, BackendResponseError
+from qframe.plugin_api.errors import BackendError, BackendResponseError
 from qframe_ollama.replies import read_reply, to_result
 
 APPLIED = {"num_predict": 10, "stop": ["user:"]}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qframe.config import structure_experiment
-from qframe.errors import ConfigError
+from qframe.plugin_api.errors import ConfigError
 from qframe_ollama.settings import DEFAULT_HOST, normalise_host, parse_settings
 
 

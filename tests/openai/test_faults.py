@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pyarrow.dataset as ds
 import pytest
-from qframe.errors import RunStateError
-from qframe.session import _record_model, execute, open_session
+from qframe.plugin_api.errors import RunStateError
+from qframe.run.session import _record_model, execute, open_session
 
 from tests.openai.conftest import openai_variant
 from tests.openai.fault_proxy import FaultProxy

@@ -6,8 +6,8 @@ import asyncio
 
 import attrs
 import pytest
-from qframe.errors import BackendResponseError, BadInputError, ConfigError, MissingCapabilityError
-from qframe.protocols import GenerationRequest
+from qframe.plugin_api.errors import BackendResponseError, BadInputError, ConfigError, MissingCapabilityError
+from qframe.plugin_api.protocols import GenerationRequest
 from qframe_openai.identity import ServerModel, find_model, server_kind
 from qframe_openai.replies import ReplyParts, generation_body
 from qframe_openai.scoring import Scored, continuation_logprob, scoring_body
@@ -167,7 +167,7 @@ LLAMA_SERVER_MODELS = {"object": "list", "data": [{"id": "q8", "object": "model"
 def test_a_server_reporting_slots_sets_the_default_concurrency():
     """llama-server's documented /v1/models and /props shapes (the llama-cpp-python server has no
     /props): slots become the default concurrency, meta the size and parameter count."""
-    from qframe.protocols import BackendSpec
+    from qframe.plugin_api.protocols import BackendSpec
     from qframe_openai.backend import OpenAIBackend
 
     props = {"model_path": "/m/q8.gguf", "total_slots": 4, "chat_template": "{{x}}", "build_info": "b7000",
@@ -187,7 +187,7 @@ def test_a_server_reporting_slots_sets_the_default_concurrency():
 
 
 def test_a_server_that_rejects_echo_cannot_score():
-    from qframe.protocols import BackendSpec, Requirements
+    from qframe.plugin_api.protocols import BackendSpec, Requirements
     from qframe_openai.backend import OpenAIBackend
 
     async def scenario(url):

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from qframe.errors import BadInputError, MissingCapabilityError
-from qframe.protocols import BackendSpec, GenerationRequest, Requirements
+from qframe.plugin_api.errors import BadInputError, MissingCapabilityError
+from qframe.plugin_api.protocols import BackendSpec, GenerationRequest, Requirements
 from qframe_llamacpp.backend import LlamaCppBackend
 from qframe_openai.backend import OpenAIBackend
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from qframe.cache import cache_dir
-from qframe.errors import MissingCapabilityError
-from qframe.protocols import BackendSpec, GenerationRequest, Requirements
+from qframe.data.cache import cache_dir
+from qframe.plugin_api.errors import MissingCapabilityError
+from qframe.plugin_api.protocols import BackendSpec, GenerationRequest, Requirements
 from qframe_llamacpp.backend import LlamaCppBackend
 from qframe_llamacpp.demo import DEMO_QUANTS, smollm2_source
 from qframe_llamacpp.ladder import build_ladder

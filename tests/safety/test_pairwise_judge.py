@@ -8,7 +8,7 @@ import pytest
 from scipy.stats import binomtest
 from statsmodels.stats.proportion import proportion_confint
 
-from qframe.errors import ConfigError
+from qframe.plugin_api.errors import ConfigError
 from qframe_judge_llm.pairwise import PairwiseJudge, outcome, variant_position
 from qframe_judge_llm.summary import pairwise_summaries
 from tests.safety.support import ScriptedProvider, judge_all, make_item

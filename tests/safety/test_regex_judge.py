@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from qframe.errors import ConfigError
+from qframe.plugin_api.errors import ConfigError
 from qframe_judge_regex.judge import RegexRefusalJudge
 from qframe_judge_regex.normalise import normalise, opening_words
 from qframe_judge_regex.summary import prefix_measures, refusal_summaries

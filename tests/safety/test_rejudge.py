@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from qframe.rejudge import items_to_judge, parse_option
-from qframe.errors import ConfigError
-from qframe.session import open_session
+from qframe.commands.rejudge import items_to_judge, parse_option
+from qframe.plugin_api.errors import ConfigError
+from qframe.run.session import open_session
 from tests.safety.support import make_item
 
 REFUSER = {"responses": ["I'm sorry, but I can't help with that."]}

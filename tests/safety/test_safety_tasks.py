@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qframe.errors import BadInputError, ConfigError
+from qframe.plugin_api.errors import BadInputError, ConfigError
 from qframe_tasks_safety.tasks import (
     BiasTask,
     JailbreakTask,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from qframe.errors import RunStateError
-from qframe.records import schema
+from qframe.plugin_api.errors import RunStateError
+from qframe.data.records import schema
 from qframe_store_arrow.store import ArrowRunStore
 
 
@@ -114,7 +114,7 @@ def test_a_failed_write_raises_one_line_and_leaves_no_part_or_temporary_file(tmp
     import errno
     import os
 
-    from qframe.errors import StoreWriteError
+    from qframe.plugin_api.errors import StoreWriteError
 
     store = ArrowRunStore(tmp_path)
     store.append("generations", [_row("a", "x")])

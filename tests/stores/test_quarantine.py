@@ -8,8 +8,8 @@ import json
 import pytest
 
 from qframe.config import structure_experiment
-from qframe.records import TABLES, schema
-from qframe.session import execute, new_session, open_session
+from qframe.data.records import TABLES, schema
+from qframe.run.session import execute, new_session, open_session
 from qframe_store_arrow.store import QUARANTINE, ArrowRunStore
 
 

@@ -12,7 +12,7 @@ import pyarrow
 import pyarrow.parquet
 import pytest
 
-from qframe.errors import BadInputError
+from qframe.plugin_api.errors import BadInputError
 from qframe_tasks_benchmarks.hub import EXPORTS
 from qframe_tasks_benchmarks.task import BENCHMARKS, BenchmarkTask
 

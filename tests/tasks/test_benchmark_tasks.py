@@ -12,7 +12,7 @@ import pyarrow
 import pyarrow.parquet
 import pytest
 
-from qframe.errors import BadInputError, ConfigError
+from qframe.plugin_api.errors import BadInputError, ConfigError
 from qframe_tasks_benchmarks.download import cached_path
 from qframe_tasks_benchmarks.task import BENCHMARKS, BenchmarkTask
 

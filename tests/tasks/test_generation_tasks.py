@@ -8,8 +8,8 @@ from collections import Counter
 
 import pytest
 
-from qframe.errors import ConfigError
-from qframe.protocols import ScoringItem
+from qframe.plugin_api.errors import ConfigError
+from qframe.plugin_api.protocols import ScoringItem
 from qframe_tasks_generation.suites import ENTITY_TYPES, SUITES
 from qframe_tasks_generation.task import GenerationTask, read_items
 

@@ -37,7 +37,7 @@ def test_qframe_per_item_results_equal_lm_evals_own_on_both_engines(smollm2_f16,
 
 
 def test_a_real_ladder_through_lm_eval_tasks_reports_paired_statistics_and_a_gate_verdict(host, run_experiment, tmp_path, cli):
-    from qframe.cache import cache_dir
+    from qframe.data.cache import cache_dir
     from qframe_llamacpp.demo import demo_experiment
 
     tasks_folder = agreement.write_tasks(tmp_path / "tasks", sums=8, math=4)

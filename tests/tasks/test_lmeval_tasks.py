@@ -7,14 +7,13 @@ beside qframe's on the same documents, and qframe's per-item values must equal l
 from __future__ import annotations
 
 import json
-import math
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from qframe.errors import BadInputError, ConfigError
-from qframe.protocols import PROPORTION, QualitySignal, ScoringItem
+from qframe.plugin_api.errors import BadInputError, ConfigError
+from qframe.plugin_api.protocols import PROPORTION, QualitySignal, ScoringItem
 from qframe_tasks_lmeval.catalogue import leaf_tasks
 from qframe_tasks_lmeval.scoring import LmevalMetric
 from qframe_tasks_lmeval.task import LmevalTask, make_named_task
@@ -264,7 +263,7 @@ def test_generation_metrics_apply_each_filter_pipeline_as_lm_eval_does(tasks_fol
 
 
 def test_metric_is_none_for_items_of_other_tasks(tasks_folder):
-    from qframe.protocols import Sample
+    from qframe.plugin_api.protocols import Sample
 
     item = scoring_item(Sample(id="x", prompt="p"), {"text": "7"})
     assert LmevalMetric("acc").score([item]) == [None]

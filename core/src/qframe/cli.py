@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from qframe.errors import BadInputError, QframeError
-from qframe.machine_commands import doctor, list_runs, say_if_died
-from qframe.plugins import PluginHost, get_host, strict_from_env
+from qframe.commands.machine_commands import doctor, list_runs, say_if_died
+from qframe.plugin_api.errors import BadInputError, QframeError
+from qframe.plugin_api.plugins import PluginHost, get_host, strict_from_env
 
 
 @click.group()
@@ -42,10 +42,10 @@ def _progress_option(function):
 @click.pass_obj
 def run(host: PluginHost, config: Path | None, output_dir: Path | None, run_id: str | None, no_progress: bool) -> None:
     """Run an experiment (generate, score, judge, report). Without CONFIG: the offline demo."""
+    from qframe.commands.demo import demo_config
     from qframe.config import check_references, load_experiment, structure_experiment
-    from qframe.demo import demo_config
-    from qframe.preparation import prepare
-    from qframe.session import new_session
+    from qframe.run.preparation import prepare
+    from qframe.run.session import new_session
 
     if config is None:
         experiment = structure_experiment(demo_config(host))
@@ -65,7 +65,7 @@ def run(host: PluginHost, config: Path | None, output_dir: Path | None, run_id: 
 @click.pass_obj
 def resume(host: PluginHost, run_dir: Path, executor: str | None, no_progress: bool) -> None:
     """Finish an interrupted run: only the missing or failed items are run."""
-    from qframe.session import open_session, use_executor
+    from qframe.run.session import open_session, use_executor
 
     session = open_session(run_dir, host)
     say_if_died(session)
@@ -81,9 +81,9 @@ def rescore(host: PluginHost, run_dir: Path) -> None:
     """Recompute every score from stored generations (no generation)."""
     import asyncio
 
-    from qframe.session import load_tasks, open_session, render_reports
-    from qframe.stages import metrics_by_task, run_scoring, scoring_items
-    from qframe.writer import writing
+    from qframe.run.session import load_tasks, open_session, render_reports
+    from qframe.run.stages import metrics_by_task, run_scoring, scoring_items
+    from qframe.run.writer import writing
 
     session = open_session(run_dir, host)
     with writing(session, "rescore"):
@@ -116,8 +116,8 @@ def rejudge(
     redo: bool,
 ) -> None:
     """Add verdicts of one judge to a stored run (no generation) and show its agreement with the others."""
-    from qframe.session import open_session
-    from qframe.writer import writing
+    from qframe.run.session import open_session
+    from qframe.run.writer import writing
 
     session = open_session(run_dir, host)
     with writing(session, "rejudge"):
@@ -128,7 +128,7 @@ def _rejudge(session, host: PluginHost, judge_id: str, plugin, backend, model, o
     """The work of ``rejudge``, done while the run's lock is held."""
     import asyncio
 
-    from qframe.rejudge import (
+    from qframe.commands.rejudge import (
         agreement_table,
         items_to_judge,
         label_counts,
@@ -137,8 +137,8 @@ def _rejudge(session, host: PluginHost, judge_id: str, plugin, backend, model, o
         record_config,
         refusal_gap_table,
     )
-    from qframe.session import load_tasks, render_reports
-    from qframe.stages import run_judging, scoring_items
+    from qframe.run.session import load_tasks, render_reports
+    from qframe.run.stages import run_judging, scoring_items
 
     added = prepare_judge(session, judge_id, plugin, backend, model, dict(parse_option(o) for o in options))
     samples, _, _ = load_tasks(session)
@@ -181,8 +181,15 @@ def judge_check(
     """Run a judge over labelled (prompt, response, label) rows and report its agreement with the labels."""
     import asyncio
 
-    from qframe.judge_check import compare, judge_section, labelled_items, read_labelled, report_lines, run_judge
-    from qframe.rejudge import parse_option
+    from qframe.commands.judge_check import (
+        compare,
+        judge_section,
+        labelled_items,
+        read_labelled,
+        report_lines,
+        run_judge,
+    )
+    from qframe.commands.rejudge import parse_option
 
     section = judge_section(host, judge_id, config, plugin, backend, model, dict(parse_option(o) for o in options))
     rows = read_labelled(labelled_file, category)
@@ -196,8 +203,8 @@ def judge_check(
 @click.pass_obj
 def report(host: PluginHost, run_dir: Path) -> None:
     """Re-render the reports of a stored run."""
-    from qframe.session import open_session, render_reports
-    from qframe.writer import writing
+    from qframe.run.session import open_session, render_reports
+    from qframe.run.writer import writing
 
     session = open_session(run_dir, host)
     say_if_died(session)
@@ -218,8 +225,8 @@ def compare(host: PluginHost, run_a: Path, run_b: Path, pairs: tuple[str, ...]) 
     """Paired comparison of two runs on the items they share (deltas are RUN_B - RUN_A)."""
     from qframe.analysis.cross_run import compare_runs
     from qframe.analysis.data import RunData
-    from qframe.errors import ConfigError
-    from qframe.session import open_session
+    from qframe.plugin_api.errors import ConfigError
+    from qframe.run.session import open_session
 
     first, second = open_session(run_a, host), open_session(run_b, host)
     parsed = []
@@ -256,8 +263,8 @@ def compare(host: PluginHost, run_a: Path, run_b: Path, pairs: tuple[str, ...]) 
 @click.pass_obj
 def export(host: PluginHost, run_dir: Path, fmt: str, out: Path | None) -> None:
     """Export the decision matrix (one row per variant) as CSV or JSON."""
-    from qframe.export import cells_as_csv, cells_as_json
-    from qframe.session import analyse, open_session
+    from qframe.commands.export import cells_as_csv, cells_as_json
+    from qframe.run.session import analyse, open_session
 
     cells = analyse(open_session(run_dir, host))["cells"]
     content = cells_as_csv(cells) if fmt == "csv" else cells_as_json(cells)
@@ -289,7 +296,7 @@ def recommend(host: PluginHost, run_dir: Path, memory_gb: float | None, min_qual
 
     from qframe.analysis.recommend import Constraints, recommendation_lines
     from qframe.analysis.recommend import recommend as choose
-    from qframe.session import analyse, open_session
+    from qframe.run.session import analyse, open_session
 
     try:
         constraints = Constraints(memory_gb, min_quality_tier, min_tokens_per_s, safety, supported_only)
@@ -318,8 +325,8 @@ def gate(host: PluginHost, run_dir: Path, candidate: str, margin_pp: float | Non
 
     Exit 0 pass, 1 fail, 4 inconclusive (too few items: says how many would decide), 2 on bad input."""
     from qframe.analysis.gate import gate as run_gate
-    from qframe.gate_report import markdown_summary, write_gate_files
-    from qframe.session import analyse, open_session
+    from qframe.commands.gate_report import markdown_summary, write_gate_files
+    from qframe.run.session import analyse, open_session
 
     session = open_session(run_dir, host)
     margin = margin_pp if margin_pp is not None else session.experiment.analysis.equivalence_margin_pp
@@ -339,7 +346,7 @@ def gate(host: PluginHost, run_dir: Path, candidate: str, margin_pp: float | Non
 def validate(host: PluginHost, config: Path) -> None:
     """Check a config without running it: structure, plugins, data files and model files."""
     from qframe.config import load_experiment
-    from qframe.preparation import describe, prepare
+    from qframe.run.preparation import describe, prepare
 
     experiment, tasks = prepare(load_experiment(config, host), host)
     for line in describe(experiment, tasks):
@@ -357,8 +364,8 @@ def validate(host: PluginHost, config: Path) -> None:
 def power(host: PluginHost, config: Path | None, baseline_rate: float, mde_pp: float, discordance: float | None,
           alpha: float, power_: float) -> None:
     """Paired items needed to detect a change; with CONFIG, compared with each of its tasks."""
-    from qframe.errors import ConfigError
-    from qframe.power import TaskSupply, describe, plan
+    from qframe.commands.power import TaskSupply, describe, plan
+    from qframe.plugin_api.errors import ConfigError
 
     try:
         result = plan(baseline_rate, mde_pp, discordance, alpha, power_)
@@ -399,14 +406,14 @@ def plugins(host: PluginHost, check: bool) -> None:
               help="Folder to create the package in.")
 def new_plugin(kind: str, name: str, directory: Path) -> None:
     """Write a ready plugin package qframe-NAME: entry point, skeleton and conformance tests."""
-    from qframe.new_plugin import new_plugin as write_package
+    from qframe.commands.new_plugin import new_plugin as write_package
 
     root = write_package(kind, name, directory)
     click.echo(f"wrote {root}; fill in src/ and run: pip install -e {root} && pytest {root / 'tests'}")
 
 
 def _check_plugins(host: PluginHost) -> None:
-    from qframe.plugin_check import check_plugins
+    from qframe.commands.plugin_check import check_plugins
 
     reports = check_plugins(host)
     for report in reports:
@@ -433,8 +440,8 @@ def data() -> None:
 @click.pass_obj
 def data_pull(host: PluginHost, config: Path, no_progress: bool) -> None:
     """Download every data file CONFIG's tasks read (for machines without network)."""
+    from qframe.commands.data_commands import describe_provenance, pull
     from qframe.config import load_experiment
-    from qframe.data_commands import describe_provenance, pull
 
     tasks = pull(load_experiment(config, host), host, progress=not no_progress)
     for task_id, samples in tasks.samples.items():
@@ -446,8 +453,8 @@ def data_pull(host: PluginHost, config: Path, no_progress: bool) -> None:
 @data.command("list")
 def data_list() -> None:
     """What qframe's data caches hold, from where, and its size."""
-    from qframe.cache import cache_dir
-    from qframe.data_commands import cached_files
+    from qframe.commands.data_commands import cached_files
+    from qframe.data.cache import cache_dir
 
     files = cached_files()
     for file in files:
@@ -480,7 +487,7 @@ def tasks(host: PluginHost, name: str | None, pattern: str | None) -> None:
 def _finish(session, no_progress: bool) -> None:
     import asyncio
 
-    from qframe.session import execute
+    from qframe.run.session import execute
 
     outcome = asyncio.run(execute(session, progress=not no_progress))
     for path in outcome.reports:
@@ -515,7 +522,7 @@ def _add_plugin_commands() -> None:
         try:
             hookimpl.function(cli=cli)
         except Exception as exc:  # a broken command must not take the CLI down
-            from qframe.plugins import PluginFailure
+            from qframe.plugin_api.plugins import PluginFailure
 
             plugin = host.plugins.get(hookimpl.plugin_name)
             distribution = plugin.distribution if plugin else "unknown"

@@ -5,7 +5,7 @@ Columns (absent where a run has no data for them):
 - facts: ``variant``, ``family``, ``quant``, ``model``, ``baseline``, ``baseline_variant``,
   ``size_bytes``, ``parameters``, ``bits_per_weight``, ``expanded_from`` (a baseline expanded
   from a quantized file: that file's type, from the backend's model details), ``alias_of`` (a
-  variant that is the same model as another, evaluated once: :mod:`qframe.aliases`), ``items``,
+  variant that is the same model as another, evaluated once: :mod:`qframe.run.aliases`), ``items``,
   ``errors``;
 - ``mean:<task>/<metric>`` and, for non-baselines, ``delta:<task>/<metric>`` (paired: the mean
   of per-item differences on items both variants completed);
@@ -43,7 +43,6 @@ from qframe.analysis.quality import continuous_metrics
 from qframe.analysis.resources import resource_columns
 from qframe.analysis.safety import outcome_name, refusal_judges
 from qframe.config import AnalysisSection
-
 
 
 def _mean(values: Sequence[float]) -> float | None:

@@ -22,11 +22,10 @@ from typing import Any
 
 import attrs
 
-from qframe.aliases import alias_rows
+from qframe.analysis.draws import REQUEST, DrawUnit, draw_positions, units_of_rows
 from qframe.analysis.quality import QUALITY, continuous_metrics, proportion_metrics, resolve_signals, signal_record
 from qframe.analysis.safety import OUTCOME_OF_CATEGORY, is_safety_measure, verdict_outcomes
-from qframe.draws import REQUEST, DrawUnit, draw_positions, units_of_rows
-from qframe.protocols import CONTINUOUS, QualitySignal
+from qframe.plugin_api.protocols import CONTINUOUS, QualitySignal
 
 ItemId = str
 """The sample id: the key two variants share for the same item (over all its repetitions)."""
@@ -54,8 +53,8 @@ class RunData:
     sizes): its comparisons read confidence sequences in the draw order (:meth:`draw_order`).
     ``quality_declared`` is the manifest's ``quality_signals`` (see :mod:`qframe.analysis.quality`):
     metric :data:`~qframe.analysis.quality.QUALITY` pools each task's proportion signal.
-    :meth:`from_store` gives each alias (the manifest's ``aliases``, :mod:`qframe.aliases`) its
-    original's rows under its own name.
+    :meth:`from_store` gives each alias (the manifest's ``aliases``, :mod:`qframe.run.aliases`) its
+    original's rows under its own name (:func:`alias_rows`).
     """
 
     def __init__(
@@ -300,3 +299,14 @@ def paired(a: Mapping[Any, float], b: Mapping[Any, float]) -> tuple[list[Any], l
     """Shared keys (in ``a``'s order, which follows the stored rows) and the two value lists."""
     keys = [key for key in a if key in b]
     return keys, [a[k] for k in keys], [b[k] for k in keys]
+
+
+def alias_rows(rows: Sequence[Mapping[str, Any]], aliases: Mapping[str, str]) -> list[Mapping[str, Any]]:
+    """``rows`` plus, for each alias, a copy of its original's rows under the alias's name."""
+    if not aliases:
+        return list(rows)
+    originals: dict[str, list[str]] = {}
+    for alias, original in aliases.items():
+        originals.setdefault(original, []).append(alias)
+    copies = [dict(row, variant=alias) for row in rows for alias in originals.get(row.get("variant"), ())]
+    return [*rows, *copies]

@@ -27,7 +27,6 @@ from typing import Any
 import attrs
 
 from qframe.analysis.data import POOLED
-from qframe.analysis.quality import describe, signal_pairs
 from qframe.analysis.evidence import (
     EQUIVALENT,
     INCONCLUSIVE,
@@ -39,8 +38,9 @@ from qframe.analysis.evidence import (
     non_inferiority,
     undecidable,
 )
-from qframe.errors import BadInputError
-from qframe.protocols import CONTINUOUS, PROPORTION
+from qframe.analysis.quality import describe, signal_pairs
+from qframe.plugin_api.errors import BadInputError
+from qframe.plugin_api.protocols import CONTINUOUS, PROPORTION
 
 CHECKS = ("equivalent", "non-inferior", "not-hidden-danger")
 DEFAULT_CHECKS = ("non-inferior",)

@@ -31,7 +31,7 @@ from qframe.analysis.planning import planning_table
 from qframe.analysis.truthfulness import truthfulness_summary
 from qframe.analysis.verdict_summaries import decided_labels, judge_agreement, judges_in
 from qframe.config import AnalysisSection
-from qframe.protocols import Classifier
+from qframe.plugin_api.protocols import Classifier
 
 
 def judge_agreements(data: RunData, seed: int = 42) -> list[dict[str, Any]]:

@@ -1,7 +1,7 @@
 """Which score of each task is its quality: the rule tiers, ``recommend`` and ``gate`` read.
 
 Every task that is not a safety suite contributes one quality signal
-(:class:`qframe.protocols.QualitySignal`):
+(:class:`qframe.plugin_api.protocols.QualitySignal`):
 
 1. the signal the task declares (``Task.quality``, recorded in the manifest's
    ``quality_signals`` when the run starts), else
@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from qframe.protocols import CONTINUOUS, PROPORTION, QUALITY, QualitySignal
+from qframe.plugin_api.protocols import CONTINUOUS, PROPORTION, QUALITY, QualitySignal
 
 __all__ = ["FALLBACK_CONTINUOUS", "QUALITY", "continuous_metrics", "declared_signals", "describe", "proportion_metrics",
            "resolve_signals", "signal_pairs", "signal_record"]

@@ -3,7 +3,7 @@
 Memory estimate (GB, 1e9 bytes) = parameters x effective bits per weight / 8 x overhead factor
 + KV cache at the configured context, where the KV cache is
 layers x context x KV heads x (key head width + value head width) x bytes per element. The
-architecture numbers come from the backend's model details (:mod:`qframe.model_shape`:
+architecture numbers come from the backend's model details (:mod:`qframe.data.model_shape`:
 ``n_layer``, ``n_head_kv``, ``head_dim``, ``head_dim_v``; a head width not stated is
 ``n_embd / n_head``, KV heads not stated are ``n_head``); without them the estimate is the
 weights alone and ``kv_cache_gb`` is missing.

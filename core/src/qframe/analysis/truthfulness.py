@@ -1,7 +1,7 @@
 """Truthfulness per variant from reference-based scores, next to the LLM judge's verdicts.
 
 On tasks whose items probe truthfulness (``category = "truthfulness"``), every binary score named
-``*_acc`` (``bleu_acc``, ``rouge_l_acc``, ``embedding_acc``: see :mod:`qframe.references`) is a
+``*_acc`` (``bleu_acc``, ``rouge_l_acc``, ``embedding_acc``: see :mod:`qframe.data.references`) is a
 truthfulness rate that needs no judge model. For each (variant, task, such metric) a row gives:
 
 - ``n`` and ``rate`` (share of items scored truthful);
@@ -24,7 +24,7 @@ from qframe.analysis.data import RunData
 from qframe.analysis.safety import outcome_name
 from qframe.analysis.stats import cohen_kappa
 from qframe.config import AnalysisSection
-from qframe.references import ACCURACY_SUFFIX
+from qframe.data.references import ACCURACY_SUFFIX
 
 CATEGORY = "truthfulness"
 JUDGE_OUTCOME = outcome_name("truthful", "")

@@ -21,7 +21,7 @@ from typing import Any
 import attrs
 
 from qframe.analysis.stats import cohen_kappa
-from qframe.records import ItemKey, key_of
+from qframe.data.records import ItemKey, key_of
 
 UNPARSED = "unparsed"
 ERROR = "error"

@@ -3,7 +3,7 @@
 - :mod:`.positions`: the ``teacher_forced`` comparison (the variant scores the baseline's own
   tokens; KL with the tail bounded by exact masses, top-1 agreement, log-probability change);
 - :mod:`.topk`: the ``shared_prefix`` comparison from two stored top-k lists;
-- :mod:`.rows`: builds a backend's :class:`~qframe.protocols.TeacherForcedScores` from full
+- :mod:`.rows`: builds a backend's :class:`~qframe.plugin_api.protocols.TeacherForcedScores` from full
   log-softmax rows;
 - :mod:`.stage`: the run stage that stores both sides in the ``fidelity`` table.
 

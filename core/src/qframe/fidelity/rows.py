@@ -2,7 +2,7 @@
 
 A backend that computes the model's full next-token distribution at each position (llama.cpp,
 transformers, a mock) passes the scored token ids and those rows here and gets the answer to a
-:class:`~qframe.protocols.TeacherForcedRequest`, so every backend cuts top-k lists and tail
+:class:`~qframe.plugin_api.protocols.TeacherForcedRequest`, so every backend cuts top-k lists and tail
 masses the same way.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from qframe.protocols import TeacherForcedRequest, TeacherForcedScores
+from qframe.plugin_api.protocols import TeacherForcedRequest, TeacherForcedScores
 
 
 def scores_from_rows(tokens: Sequence[int], rows: Any, request: TeacherForcedRequest) -> TeacherForcedScores:

@@ -13,7 +13,7 @@
 Each inherited test checks one rule of the contract the runner relies on; a broken rule fails
 with a message that starts with the rule's name. Capabilities a plugin does not have are
 declared (``supports_loglikelihood = False``...) and the suite then checks that asking for them
-raises :class:`qframe.errors.MissingCapabilityError`. The suites need pytest (the ``testing``
+raises :class:`qframe.plugin_api.errors.MissingCapabilityError`. The suites need pytest (the ``testing``
 extra: ``pip install "qframe[testing]"``), which this module imports; core never imports it at
 start-up. The module is also a pytest plugin (entry point ``pytest11``), which adds the
 ``qframe_host`` fixture.
@@ -21,7 +21,7 @@ start-up. The module is also a pytest plugin (entry point ``pytest11``), which a
 
 from importlib.util import find_spec
 
-from qframe.errors import MissingDependencyError
+from qframe.plugin_api.errors import MissingDependencyError
 
 if find_spec("pytest") is None:
     raise MissingDependencyError('qframe.testing needs pytest: pip install "qframe[testing]"')

@@ -7,8 +7,8 @@ from typing import Any, NoReturn
 
 import pytest
 
-from qframe.errors import MissingCapabilityError
-from qframe.plugins import get_host
+from qframe.plugin_api.errors import MissingCapabilityError
+from qframe.plugin_api.plugins import get_host
 
 
 def resolve_factory(kind: str, target: str | Callable[..., Any]) -> Callable[..., Any]:

@@ -13,8 +13,15 @@ from typing import Any, ClassVar
 
 import pytest
 
-from qframe.errors import BackendError, MissingCapabilityError, QframeError, TransientBackendError
-from qframe.protocols import Backend, BackendSpec, GenerationRequest, GenerationResult, ModelInfo, Requirements
+from qframe.plugin_api.errors import BackendError, MissingCapabilityError, QframeError, TransientBackendError
+from qframe.plugin_api.protocols import (
+    Backend,
+    BackendSpec,
+    GenerationRequest,
+    GenerationResult,
+    ModelInfo,
+    Requirements,
+)
 from qframe.testing._support import broken, check, check_capability_error, resolve_factory
 from qframe.testing.backend_checks import (
     BackendMaker,

@@ -9,7 +9,7 @@ from typing import Any
 
 import attrs
 
-from qframe.protocols import Backend, BackendSpec, GenerationResult, ModelInfo
+from qframe.plugin_api.protocols import Backend, BackendSpec, GenerationResult, ModelInfo
 from qframe.testing._support import check
 
 Check = Callable[["BackendMaker"], Awaitable[None]]

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from qframe.protocols import BackendSpec, Sample, ScoringItem, Verdict
+from qframe.plugin_api.protocols import BackendSpec, Sample, ScoringItem, Verdict
 from qframe.testing._support import check, resolve_factory
 
 MODES = ("generate", "loglikelihood")
@@ -217,8 +217,8 @@ class ReporterConformance:
 
     def _render(self, run_dir: Path, items: int) -> list[Path]:
         from qframe.config import structure_experiment
-        from qframe.plugins import get_host
-        from qframe.session import analyse, execute, new_session
+        from qframe.plugin_api.plugins import get_host
+        from qframe.run.session import analyse, execute, new_session
 
         config = {
             "experiment": {"name": "conformance", "max_tokens": 8, "warmup": 0},

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from qframe.plugins import PluginHost, get_host, reset_host
+from qframe.plugin_api.plugins import PluginHost, get_host, reset_host
 
 
 @pytest.fixture

@@ -29,7 +29,14 @@ from qframe.analysis.stats.bootstrap import (
     paired_bootstrap_deltas,
 )
 from qframe.analysis.stats.differences import paired_t_test, tost_paired, welch_t_test
-from qframe.analysis.stats.effects import cohens_d, cohens_d_paired, items_needed, mde_continuous, minimum_detectable_effect, power_factor
+from qframe.analysis.stats.effects import (
+    cohens_d,
+    cohens_d_paired,
+    items_needed,
+    mde_continuous,
+    minimum_detectable_effect,
+    power_factor,
+)
 from qframe.analysis.stats.multiple import holm, holm_by_family
 from qframe.analysis.stats.paired_proportions import (
     bounded_interval,

@@ -3,7 +3,7 @@
 Options (per variant or ladder): ``n_ctx`` (default 2048), ``n_threads`` (default: llama.cpp's
 choice). Each open model lives in its own worker process (:mod:`.engine_process`), so a native
 fault in llama.cpp ends that worker, not the run: the call and every later one of the variant
-fail with :class:`qframe.errors.EngineCrashedError`, stored with the items. Every worker is asked
+fail with :class:`qframe.plugin_api.errors.EngineCrashedError`, stored with the items. Every worker is asked
 from one dedicated thread shared by all models of the process, so the event loop stays free and
 no two models compute at once (their timings would disturb each other). The model keeps
 per-position logits only when the experiment asks for top-k log-probabilities
@@ -28,9 +28,9 @@ from concurrent.futures import Executor, Future
 from pathlib import Path
 from typing import Any
 
-from qframe.errors import BadInputError, BackendError
+from qframe.plugin_api.errors import BadInputError, BackendError
 from qframe_llamacpp.engine import prompt_for
-from qframe.protocols import (
+from qframe.plugin_api.protocols import (
     BackendSpec,
     GenerationRequest,
     GenerationResult,
@@ -127,7 +127,7 @@ class LlamaCppBackend:
     async def weights_digest(self) -> str:
         """SHA-256 of the GGUF's tensors alone, without loading the model: two quant labels whose
         tensors all fell back to the same types share it (cached per unchanged file)."""
-        from qframe.cache import cache_dir
+        from qframe.data.cache import cache_dir
 
         from qframe_llamacpp.info_cache import weights_sha256_cached
 
@@ -137,7 +137,7 @@ class LlamaCppBackend:
             raise BadInputError(f"{self.path}: {exc}") from None
 
     async def open(self) -> ModelInfo:
-        from qframe.cache import cache_dir
+        from qframe.data.cache import cache_dir
 
         from qframe_llamacpp.info_cache import inspect_gguf_cached
         from qframe_llamacpp.ladder import sidecar_provenance
@@ -197,7 +197,7 @@ class LlamaCppBackend:
     @property
     def native_log(self) -> Path:
         """Where llama.cpp's model-loading log and its worker's stderr go (one file per model name, appended)."""
-        from qframe.cache import cache_dir
+        from qframe.data.cache import cache_dir
 
         return cache_dir() / "llama.cpp-logs" / f"{self.path.stem}.log"
 
@@ -249,7 +249,7 @@ class LlamaCppBackend:
             return await _on_llama_thread(self._engine.call, "loglikelihood", context, list(continuations))
 
     async def teacher_force(self, request: TeacherForcedRequest) -> TeacherForcedScores:
-        """Score a fixed continuation teacher-forced (see :class:`qframe.protocols.TeacherForcedRequest`).
+        """Score a fixed continuation teacher-forced (see :class:`qframe.plugin_api.protocols.TeacherForcedRequest`).
 
         The prompt is rendered as :meth:`generate` renders it; the full distribution at every
         position comes from llama.cpp's logits, cut in the worker to the requested ids with exact

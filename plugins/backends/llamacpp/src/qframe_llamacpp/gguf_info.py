@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-from qframe.model_shape import GGUF_SHAPE_KEYS
+from qframe.data.model_shape import GGUF_SHAPE_KEYS
 
 GGUF_MAGIC = b"GGUF"
 _HASH_CHUNK_BYTES = 1024 * 1024
@@ -63,7 +63,7 @@ class GgufInfo:
     file_type: str
     tensors: tuple[TensorSummary, ...]
     shape: dict[str, int] = attrs.field(factory=dict)
-    """Architecture sizes a KV-cache estimate needs (:mod:`qframe.model_shape`), each present
+    """Architecture sizes a KV-cache estimate needs (:mod:`qframe.data.model_shape`), each present
     only when the file's metadata has it."""
 
     @property

@@ -24,7 +24,7 @@ def ladder(source: Path, quants: str, out_dir: Path, threads: int | None) -> Non
     """
     from rich.console import Console
 
-    from qframe.errors import BadInputError
+    from qframe.plugin_api.errors import BadInputError
 
     from qframe_llamacpp.ladder import NATIVE_LOG, build_ladder
 

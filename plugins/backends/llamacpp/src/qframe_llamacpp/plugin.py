@@ -5,14 +5,14 @@ Nothing here imports llama_cpp, gguf or numpy: the factory and the command impor
 
 from __future__ import annotations
 
-from qframe.hookspecs import hookimpl
+from qframe.plugin_api.hookspecs import hookimpl
 
 
 def _make_backend(spec):
     try:
         import llama_cpp  # noqa: F401
     except ImportError:
-        from qframe.errors import MissingDependencyError
+        from qframe.plugin_api.errors import MissingDependencyError
 
         raise MissingDependencyError(
             "backend 'llamacpp' needs llama-cpp-python: pip install 'llama-cpp-python==0.3.36'"
@@ -29,7 +29,7 @@ def qframe_register_backends(register) -> None:
 
 @hookimpl
 def qframe_register_checks(register) -> None:
-    from qframe.plugins import lazy
+    from qframe.plugin_api.plugins import lazy
 
     register("llamacpp", lazy("qframe_llamacpp.self_test:doctor_check"),
              "llama.cpp build, CPU features and a decode self-test of F16, Q8_0, Q4_K_M and Q4_0")

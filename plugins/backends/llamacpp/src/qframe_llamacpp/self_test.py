@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import attrs
-from qframe.protocols import CheckReport
+from qframe.plugin_api.protocols import CheckReport
 
 from . import build_flags
 

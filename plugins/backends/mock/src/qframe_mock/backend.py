@@ -42,9 +42,9 @@ from typing import Any
 from itertools import cycle
 from pathlib import Path
 
-from qframe.errors import BackendError, BackendResponseError, TransientBackendError
+from qframe.plugin_api.errors import BackendError, BackendResponseError, TransientBackendError
 from qframe.fidelity.rows import scores_from_rows
-from qframe.protocols import (
+from qframe.plugin_api.protocols import (
     BackendSpec,
     GenerationRequest,
     GenerationResult,

@@ -6,7 +6,7 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
-from qframe.protocols import QualitySignal, Sample
+from qframe.plugin_api.protocols import QualitySignal, Sample
 
 
 class MockTask:

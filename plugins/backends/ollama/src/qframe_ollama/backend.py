@@ -19,8 +19,8 @@ import attrs
 import httpx
 import ollama
 
-from qframe.errors import BackendError, MissingCapabilityError, QframeError
-from qframe.protocols import BackendSpec, GenerationRequest, GenerationResult, ModelInfo, Requirements
+from qframe.plugin_api.errors import BackendError, MissingCapabilityError, QframeError
+from qframe.plugin_api.protocols import BackendSpec, GenerationRequest, GenerationResult, ModelInfo, Requirements
 
 from .failures import missing_model, translated
 from .identity import find_tag, full_tag, model_info, parse_parameters

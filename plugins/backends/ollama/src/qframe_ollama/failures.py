@@ -15,7 +15,7 @@ import httpx
 import ollama
 import pydantic
 
-from qframe.errors import BackendError, BackendResponseError, BackendTimeout, BadInputError, TransientBackendError
+from qframe.plugin_api.errors import BackendError, BackendResponseError, BackendTimeout, BadInputError, TransientBackendError
 
 
 class ModelNotFound(BadInputError):

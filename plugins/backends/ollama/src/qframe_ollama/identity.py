@@ -13,8 +13,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from qframe.model_shape import GGUF_SHAPE_KEYS
-from qframe.protocols import ModelInfo
+from qframe.data.model_shape import GGUF_SHAPE_KEYS
+from qframe.plugin_api.protocols import ModelInfo
 
 _WEIGHTS_BLOB = re.compile(r"^FROM\s+\S*sha256[-:]([0-9a-f]{64})\s*$", re.MULTILINE)
 

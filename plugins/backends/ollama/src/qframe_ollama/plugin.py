@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from qframe.hookspecs import hookimpl
+from qframe.plugin_api.hookspecs import hookimpl
 
 
 def _make_backend(spec):
     try:
         import ollama  # noqa: F401
     except ImportError:
-        from qframe.errors import MissingDependencyError
+        from qframe.plugin_api.errors import MissingDependencyError
 
         raise MissingDependencyError("backend 'ollama' needs the ollama client: pip install 'ollama>=0.6.1'") from None
     from qframe_ollama.backend import OllamaBackend

@@ -14,8 +14,8 @@ from typing import Any
 
 import attrs
 
-from qframe.errors import BackendError, BackendResponseError
-from qframe.protocols import GenerationResult
+from qframe.plugin_api.errors import BackendError, BackendResponseError
+from qframe.plugin_api.protocols import GenerationResult
 
 NS_PER_MS = 1e6
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 
-from qframe.errors import ConfigError
+from qframe.plugin_api.errors import ConfigError
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
 MAX_TOP_LOGPROBS = 20

@@ -19,9 +19,9 @@ import random
 from collections.abc import Awaitable, Callable, Sequence
 
 from qframe.config import RetrySection
-from qframe.errors import BackendError, BadInputError, MissingCapabilityError, TransientBackendError
-from qframe.protocols import BackendSpec, GenerationRequest, GenerationResult, ModelInfo, Requirements
-from qframe.runner import backoff_delay
+from qframe.plugin_api.errors import BackendError, BadInputError, MissingCapabilityError, TransientBackendError
+from qframe.plugin_api.protocols import BackendSpec, GenerationRequest, GenerationResult, ModelInfo, Requirements
+from qframe.run.runner import backoff_delay
 
 from qframe_openai.identity import ServerModel, find_model, props_or_none, server_kind
 from qframe_openai.replies import CHAT_PATH, COMPLETION_PATH, ReplyParts, applied_options, generation_body

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
-from qframe.errors import BackendResponseError, BadInputError
+from qframe.plugin_api.errors import BackendResponseError, BadInputError
 
 ENTRY_IDENTITY_KEYS = ("id", "root", "parent", "owned_by", "max_model_len", "meta")
 PROPS_IDENTITY_KEYS = ("model_path", "chat_template")

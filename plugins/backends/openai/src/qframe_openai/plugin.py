@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from qframe.hookspecs import hookimpl
+from qframe.plugin_api.hookspecs import hookimpl
 
 
 def _make_backend(spec):
     try:
         import aiohttp  # noqa: F401
     except ImportError:
-        from qframe.errors import MissingDependencyError
+        from qframe.plugin_api.errors import MissingDependencyError
 
         raise MissingDependencyError("backend 'openai' needs aiohttp: pip install qframe-openai") from None
     from qframe_openai.backend import OpenAIBackend

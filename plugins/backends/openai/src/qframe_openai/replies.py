@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
-from qframe.errors import BackendResponseError, MissingCapabilityError
-from qframe.protocols import GenerationRequest, GenerationResult
+from qframe.plugin_api.errors import BackendResponseError, MissingCapabilityError
+from qframe.plugin_api.protocols import GenerationRequest, GenerationResult
 
 CHAT_PATH, COMPLETION_PATH = "/v1/chat/completions", "/v1/completions"
 

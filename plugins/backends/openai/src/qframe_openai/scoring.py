@@ -7,7 +7,7 @@ after the context: a token straddling the boundary (when the joint text tokenize
 belongs to the continuation, as in the in-process backend. Servers that keep the context in a
 prompt cache (llama.cpp's do) evaluate it once for all of a question's continuations.
 
-A server that cannot do this is refused with :class:`~qframe.errors.MissingCapabilityError`:
+A server that cannot do this is refused with :class:`~qframe.plugin_api.errors.MissingCapabilityError`:
 one that does not echo the prompt or returns no per-token log-probabilities for it, and one
 whose log-probabilities are shifted by a token. The last is how the llama-cpp-python server
 answers for models that add no BOS token: it pairs each prompt token with the distribution of
@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
-from qframe.errors import BackendResponseError, MissingCapabilityError
+from qframe.plugin_api.errors import BackendResponseError, MissingCapabilityError
 
 CANNOT_SCORE = (
     "backend 'openai': the server at {where} cannot score a given text ({why}); loglikelihood multiple "

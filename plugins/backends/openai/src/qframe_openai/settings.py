@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
-from qframe.errors import ConfigError
+from qframe.plugin_api.errors import ConfigError
 
 OPTIONS = ("base_url", "model", "api_key_env", "stream", "timeout_s", "connect_timeout_s", "concurrency", "extra_body")
 DEFAULT_BASE_URL = "http://127.0.0.1:8080"

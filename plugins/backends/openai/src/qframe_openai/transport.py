@@ -1,9 +1,9 @@
 """HTTP calls to the server (aiohttp), with every failure mapped to one qframe error type.
 
-Retryable (:class:`~qframe.errors.TransientBackendError`, retried by the runner with backoff):
-connection refused or dropped, a timeout (:class:`~qframe.errors.BackendTimeout`), HTTP 408, 429
+Retryable (:class:`~qframe.plugin_api.errors.TransientBackendError`, retried by the runner with backoff):
+connection refused or dropped, a timeout (:class:`~qframe.plugin_api.errors.BackendTimeout`), HTTP 408, 429
 and 5xx, a body cut short, a body that is not JSON, a stream that ends before its last chunk
-(:class:`~qframe.errors.BackendResponseError`). Permanent (:class:`~qframe.errors.BackendError`):
+(:class:`~qframe.plugin_api.errors.BackendResponseError`). Permanent (:class:`~qframe.plugin_api.errors.BackendError`):
 any other HTTP error, e.g. 400 for a request the server rejects, 401 for a wrong key.
 """
 
@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
 import aiohttp
-from qframe.errors import BackendError, BackendResponseError, BackendTimeout, TransientBackendError
+from qframe.plugin_api.errors import BackendError, BackendResponseError, BackendTimeout, TransientBackendError
 
 from qframe_openai.settings import OpenAISettings
 

@@ -21,8 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from qframe.errors import BackendError, MissingCapabilityError
-from qframe.protocols import (
+from qframe.plugin_api.errors import BackendError, MissingCapabilityError
+from qframe.plugin_api.protocols import (
     BackendSpec,
     GenerationRequest,
     GenerationResult,
@@ -113,7 +113,7 @@ class TransformersBackend:
     def load_log(self) -> Path:
         """Where the progress bars and warnings of loading the model go (one file per model name,
         appended), so they do not cut through the run's progress display."""
-        from qframe.cache import cache_dir
+        from qframe.data.cache import cache_dir
 
         return cache_dir() / "transformers-logs" / f"{Path(self.spec.model).name}.log"
 
@@ -161,7 +161,7 @@ class TransformersBackend:
         return await _on_torch_thread(engine.loglikelihood, context, list(continuations))
 
     async def teacher_force(self, request: TeacherForcedRequest) -> TeacherForcedScores:
-        """Score a fixed continuation teacher-forced (see :class:`qframe.protocols.TeacherForcedRequest`):
+        """Score a fixed continuation teacher-forced (see :class:`qframe.plugin_api.protocols.TeacherForcedRequest`):
         one forward pass over prompt and continuation, cut by :func:`qframe.fidelity.rows.scores_from_rows`."""
         from qframe.fidelity.rows import scores_from_rows
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import attrs
 
-from qframe.errors import BadInputError
+from qframe.plugin_api.errors import BadInputError
 
 BUILTIN_NAME = "builtin"
 BUILTIN_TEXTS: tuple[str, ...] = (

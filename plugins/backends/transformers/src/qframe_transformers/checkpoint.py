@@ -1,7 +1,7 @@
 """Where a model's files are for transformers: an HF checkpoint folder or a ``.gguf`` file (read
 by transformers' GGUF loader, which dequantizes it into a dense model).
 
-Folders are described by :mod:`qframe.hf_checkpoint`; a GGUF file's digest is its own SHA-256
+Folders are described by :mod:`qframe.data.hf_checkpoint`; a GGUF file's digest is its own SHA-256
 (equal to the llama.cpp backend's digest of the same file) and its bits per weight come from its
 tensor table.
 """
@@ -13,9 +13,9 @@ from typing import Any
 
 import attrs
 
-from qframe import hf_checkpoint
-from qframe.errors import BadInputError
-from qframe.hf_checkpoint import WeightStats
+from qframe.data import hf_checkpoint
+from qframe.plugin_api.errors import BadInputError
+from qframe.data.hf_checkpoint import WeightStats
 
 
 @attrs.frozen

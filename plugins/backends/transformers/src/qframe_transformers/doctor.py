@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib import metadata
 
-from qframe.protocols import CheckReport
+from qframe.plugin_api.protocols import CheckReport
 
 LIBRARIES = ("torch", "transformers", "accelerate", "compressed-tensors", "llmcompressor")
 

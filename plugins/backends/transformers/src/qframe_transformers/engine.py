@@ -20,8 +20,8 @@ from typing import Any
 
 import attrs
 
-from qframe.errors import BadInputError
-from qframe.model_shape import shape_from_hf_config
+from qframe.plugin_api.errors import BadInputError
+from qframe.data.model_shape import shape_from_hf_config
 
 from .checkpoint import Checkpoint
 

@@ -5,7 +5,7 @@ Nothing here imports torch or transformers: the factory and the command import t
 
 from __future__ import annotations
 
-from qframe.hookspecs import hookimpl
+from qframe.plugin_api.hookspecs import hookimpl
 
 
 def _make_backend(spec):
@@ -13,7 +13,7 @@ def _make_backend(spec):
         import torch  # noqa: F401
         import transformers  # noqa: F401
     except ImportError:
-        from qframe.errors import MissingDependencyError
+        from qframe.plugin_api.errors import MissingDependencyError
 
         raise MissingDependencyError(
             "backend 'transformers' needs PyTorch and transformers: pip install qframe-transformers"
@@ -41,6 +41,6 @@ def qframe_register_commands(cli) -> None:
 
 @hookimpl
 def qframe_register_checks(register) -> None:
-    from qframe.plugins import lazy
+    from qframe.plugin_api.plugins import lazy
 
     register("transformers", lazy("qframe_transformers.doctor:doctor_check"), "versions of torch and transformers")

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from qframe.errors import BadInputError
+from qframe.plugin_api.errors import BadInputError
 
 from .calibration import CalibrationSpec
 from .checkpoint import digest, locate, weight_stats

@@ -51,7 +51,7 @@ def quantize(
     and the nominal and effective bits per weight are written to qframe-quantize.json in the
     output folder; serve the result with backend = "transformers" (or "vllm").
     """
-    from qframe.errors import BadInputError
+    from qframe.plugin_api.errors import BadInputError
 
     from qframe_transformers.calibration import CalibrationSpec
     from qframe_transformers.quantize import quantize_checkpoint

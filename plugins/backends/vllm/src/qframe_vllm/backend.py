@@ -31,10 +31,10 @@ from typing import Any
 
 import attrs
 
-from qframe import hf_checkpoint
-from qframe.errors import BackendError, MissingCapabilityError
-from qframe.model_shape import shape_from_hf_config
-from qframe.protocols import (
+from qframe.data import hf_checkpoint
+from qframe.plugin_api.errors import BackendError, MissingCapabilityError
+from qframe.data.model_shape import shape_from_hf_config
+from qframe.plugin_api.protocols import (
     BackendSpec,
     GenerationRequest,
     GenerationResult,
@@ -169,7 +169,7 @@ class VllmBackend:
         return await self._scores.submit({"context": context, "continuations": list(continuations)})
 
     async def teacher_force(self, request: TeacherForcedRequest) -> TeacherForcedScores:
-        """Score a fixed continuation teacher-forced (see :class:`qframe.protocols.TeacherForcedRequest`):
+        """Score a fixed continuation teacher-forced (see :class:`qframe.plugin_api.protocols.TeacherForcedRequest`):
         the worker writes the whole vocabulary's log-probabilities at each position, cut here by
         :func:`qframe.fidelity.rows.scores_from_rows` as for the other engines."""
         from qframe.fidelity.rows import scores_from_rows

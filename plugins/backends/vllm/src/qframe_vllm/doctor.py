@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import subprocess
 
-from qframe.errors import MissingDependencyError
-from qframe.protocols import CheckReport
+from qframe.plugin_api.errors import MissingDependencyError
+from qframe.plugin_api.protocols import CheckReport
 
 from qframe_vllm.process import find_python
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qframe.hookspecs import hookimpl
+from qframe.plugin_api.hookspecs import hookimpl
 
 
 def _make_backend(spec):
@@ -18,6 +18,6 @@ def qframe_register_backends(register) -> None:
 
 @hookimpl
 def qframe_register_checks(register) -> None:
-    from qframe.plugins import lazy
+    from qframe.plugin_api.plugins import lazy
 
     register("vllm", lazy("qframe_vllm.doctor:doctor_check"), "the interpreter with vLLM, its versions and CPU kernels")

@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from qframe.errors import BackendError, BadInputError, MissingCapabilityError, MissingDependencyError
+from qframe.plugin_api.errors import BackendError, BadInputError, MissingCapabilityError, MissingDependencyError
 
 PYTHON_ENV = "QFRAME_VLLM_PYTHON"
 LOCAL_VENV = Path(".venv-vllm/bin/python")

@@ -22,7 +22,7 @@ from typing import Any
 
 import attrs
 
-from qframe.errors import ConfigError
+from qframe.plugin_api.errors import ConfigError
 
 from qframe_classifiers import cliff, deployment, evidence, quality_tier, safety_regime
 from qframe_classifiers._bounds import TOLERANCE, at_least

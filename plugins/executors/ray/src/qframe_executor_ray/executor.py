@@ -20,12 +20,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from qframe.config import ExecutorSection, VariantSection, unstructure_experiment
-from qframe.errors import ConfigError
-from qframe.executors import GenerationJob
-from qframe.plan import WorkItem
-from qframe.protocols import ModelInfo
-from qframe.records import ItemKey, key_of
-from qframe.runner import StageResult, base_row, gather_or_cancel
+from qframe.plugin_api.errors import ConfigError
+from qframe.run.executors import GenerationJob
+from qframe.run.plan import WorkItem
+from qframe.plugin_api.protocols import ModelInfo
+from qframe.data.records import ItemKey, key_of
+from qframe.run.runner import StageResult, base_row, gather_or_cancel
 
 STREAM_INTERVAL_S = 0.25
 """Longest time an actor holds finished rows before sending them to the driver."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qframe.hookspecs import hookimpl
+from qframe.plugin_api.hookspecs import hookimpl
 
 
 def _make_executor(section):

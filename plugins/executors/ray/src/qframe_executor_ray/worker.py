@@ -2,7 +2,7 @@
 
 The actor is given plain data only (the experiment's config and picklable work items) and builds
 everything else where it runs, with the plugins installed on that node. It runs the items with
-core's :class:`qframe.runner.GenerationStage` (same retries, timeouts, warm-up and row shape as a
+core's :class:`qframe.run.runner.GenerationStage` (same retries, timeouts, warm-up and row shape as a
 local run) and yields messages to the driver: first ``("model", facts)`` once the model is open,
 then ``("rows", [row, ...])`` batches at most ``interval_s`` apart. It never touches the run store.
 """
@@ -17,11 +17,11 @@ import attrs
 
 import qframe
 from qframe.config import VariantSection, structure_experiment
-from qframe.hardware import describe_node
-from qframe.plan import Unit, WorkItem, backend_spec
-from qframe.plugins import get_host
-from qframe.progress import RunProgress
-from qframe.protocols import ModelInfo
+from qframe.data.hardware import describe_node
+from qframe.run.plan import Unit, WorkItem, backend_spec
+from qframe.plugin_api.plugins import get_host
+from qframe.run.progress import RunProgress
+from qframe.plugin_api.protocols import ModelInfo
 
 
 class _Outbox:
@@ -68,7 +68,7 @@ class VariantWorker:
         self.host = get_host()
 
     async def run(self, items: Sequence[WorkItem], interval_s: float) -> AsyncIterator[tuple[str, Any]]:
-        from qframe.runner import GenerationStage
+        from qframe.run.runner import GenerationStage
 
         outbox = _Outbox()
 

@@ -20,8 +20,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from qframe.analysis.verdict_summaries import NOT_APPLICABLE
-from qframe.errors import ConfigError
-from qframe.protocols import BackendProvider, ScoringItem, Verdict
+from qframe.plugin_api.errors import ConfigError
+from qframe.plugin_api.protocols import BackendProvider, ScoringItem, Verdict
 from qframe_judge_llm.model import JudgeModel
 from qframe_judge_llm.parsing import PARSE_MODES, VERDICT_LINE
 from qframe_judge_llm.replies import read_reply, template_detail

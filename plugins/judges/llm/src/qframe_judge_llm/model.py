@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import attrs
 
 from qframe.config import RetrySection
-from qframe.protocols import BackendProvider, BackendSpec, GenerationRequest, ModelInfo
-from qframe.runner import TRANSIENT, backoff_delay
+from qframe.plugin_api.protocols import BackendProvider, BackendSpec, GenerationRequest, ModelInfo
+from qframe.run.runner import TRANSIENT, backoff_delay
 from qframe_judge_llm.settings import JudgeSettings
 
 

@@ -18,8 +18,8 @@ from typing import Any
 import attrs
 
 from qframe.analysis.verdict_summaries import ERROR, NOT_APPLICABLE, UNPARSED
-from qframe.errors import ConfigError
-from qframe.protocols import BackendProvider, ScoringItem, Verdict
+from qframe.plugin_api.errors import ConfigError
+from qframe.plugin_api.protocols import BackendProvider, ScoringItem, Verdict
 from qframe_judge_llm.model import JudgeModel
 from qframe_judge_llm.parsing import VERDICT_LINE
 from qframe_judge_llm.replies import read_reply, template_detail

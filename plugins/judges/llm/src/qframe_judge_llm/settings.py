@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 
-from qframe.errors import ConfigError
+from qframe.plugin_api.errors import ConfigError
 
 COMMON_OPTIONS = (
     "backend",

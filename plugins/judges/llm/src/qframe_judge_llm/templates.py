@@ -17,8 +17,8 @@ from pathlib import Path
 
 import attrs
 
-from qframe.errors import BadInputError
-from qframe.protocols import ScoringItem
+from qframe.plugin_api.errors import BadInputError
+from qframe.plugin_api.protocols import ScoringItem
 from qframe_judge_llm.parsing import EXACT_WORD, LLAMA_GUARD
 
 SINGLE_PLACEHOLDERS = frozenset({"prompt", "response", "reference", "correct_answers", "incorrect_answers"})

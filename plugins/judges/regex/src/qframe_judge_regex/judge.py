@@ -28,8 +28,8 @@ from typing import Any
 import attrs
 
 from qframe.analysis.verdict_summaries import NOT_APPLICABLE
-from qframe.errors import ConfigError
-from qframe.protocols import BackendProvider, ScoringItem, Verdict
+from qframe.plugin_api.errors import ConfigError
+from qframe.plugin_api.protocols import BackendProvider, ScoringItem, Verdict
 from qframe_judge_regex.matcher import RefusalMatcher
 from qframe_judge_regex.normalise import opening_words
 from qframe_judge_regex.phrases import HARD_PHRASES, SOFT_PHRASES

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from qframe.protocols import ScoringItem
+from qframe.plugin_api.protocols import ScoringItem
 from qframe_metrics_extraction.entity_f1 import SentenceScore, score_sentence
 
 READERS: dict[str, Callable[[SentenceScore], float | None]] = {

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from qframe.fidelity.topk import TopLogprobs, comparable_positions, mean_kl, top1_agreement
-from qframe.protocols import ScoringItem
+from qframe.plugin_api.protocols import ScoringItem
 
 
 def _as_positions(stored: Any) -> list[TopLogprobs] | None:

@@ -18,8 +18,8 @@ from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from qframe.errors import ConfigError
-from qframe.protocols import ScoringItem
+from qframe.plugin_api.errors import ConfigError
+from qframe.plugin_api.protocols import ScoringItem
 from qframe_metrics_semantic.models import BUNDLED_LAYERS, choose_model, offline_hub, quiet_transformers, require
 from qframe_metrics_semantic.options import check_known, positive_int
 from qframe_metrics_semantic.pairs import Pairs

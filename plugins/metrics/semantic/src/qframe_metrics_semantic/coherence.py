@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from qframe.protocols import ScoringItem
+from qframe.plugin_api.protocols import ScoringItem
 from qframe_metrics_semantic.models import choose_model, load_sentence_encoder, require
 from qframe_metrics_semantic.options import check_known, positive_int
 from qframe_metrics_semantic.pairs import Pairs

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from qframe.errors import BadInputError, MissingDependencyError
+from qframe.plugin_api.errors import BadInputError, MissingDependencyError
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from qframe.errors import ConfigError
+from qframe.plugin_api.errors import ConfigError
 
 
 def check_known(metric: str, options: Mapping[str, Any], allowed: tuple[str, ...]) -> None:

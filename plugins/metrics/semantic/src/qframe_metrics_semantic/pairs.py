@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from qframe.protocols import ScoringItem
+from qframe.plugin_api.protocols import ScoringItem
 
 BLANK_OUTPUT_SCORE = 0.0
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from qframe.hookspecs import hookimpl
-from qframe.plugins import lazy
+from qframe.plugin_api.hookspecs import hookimpl
+from qframe.plugin_api.plugins import lazy
 
 TRUTHFULNESS_PARTS = {
     "max": "truthfulness: embedding cosine to the closest true reference",
     "diff": "truthfulness: embedding cosine to the closest true minus to the closest false reference",
     "acc": "truthfulness: 1 if the embedding is closer to a true reference than to every false one",
 }
-"""The parts of the embedding reference contrast (:data:`qframe.references.CONTRAST_PARTS`)."""
+"""The parts of the embedding reference contrast (:data:`qframe.data.references.CONTRAST_PARTS`)."""
 
 
 @hookimpl

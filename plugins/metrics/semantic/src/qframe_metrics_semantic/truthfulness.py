@@ -2,7 +2,7 @@
 
 The similarity is the cosine of sentence embeddings, as for coherence (SemScore), with the same
 model choice (option ``model``; by default the seed model when cached, else the bundled offline
-MiniLM). The three parts are defined in :mod:`qframe.references`. Items without true and false
+MiniLM). The three parts are defined in :mod:`qframe.data.references`. Items without true and false
 references score None; a blank output scores 0 on each part without reaching the model (it says
 nothing, so it is close to no reference).
 
@@ -17,8 +17,8 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from qframe.protocols import ScoringItem
-from qframe.references import contrast, references_of
+from qframe.plugin_api.protocols import ScoringItem
+from qframe.data.references import contrast, references_of
 from qframe_metrics_semantic.coherence import SEED_MODEL
 from qframe_metrics_semantic.models import LocalModel, choose_model, load_sentence_encoder, require
 from qframe_metrics_semantic.options import check_known, positive_int

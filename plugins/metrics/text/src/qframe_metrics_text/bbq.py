@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from qframe.protocols import ScoringItem
+from qframe.plugin_api.protocols import ScoringItem
 from qframe_metrics_text.answer_extraction import rescored_choice
 
 CONDITIONS = ("ambig", "disambig")

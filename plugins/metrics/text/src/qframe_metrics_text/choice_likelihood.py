@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from qframe.protocols import ScoringItem
+from qframe.plugin_api.protocols import ScoringItem
 
 NORMALISATIONS: dict[str, Callable[[str], int]] = {"accuracy_norm_char": len}
 """Metric name -> the length a continuation's log-probability is divided by."""

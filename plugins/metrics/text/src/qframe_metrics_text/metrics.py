@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from qframe.protocols import ScoringItem
-from qframe.references import CONTRAST_PARTS, contrast, references_of
+from qframe.plugin_api.protocols import ScoringItem
+from qframe.data.references import CONTRAST_PARTS, contrast, references_of
 from qframe_metrics_text.answer_extraction import raw_choice, rescored_choice
 from qframe_metrics_text.bbq import METRIC_NAMES as BBQ_METRICS
 from qframe_metrics_text.bbq import BbqOutcome
@@ -21,7 +21,7 @@ TEXT_AGAINST_REFERENCE: dict[str, Callable[[str, str], float]] = {
     "output_length": output_length,
 }
 CONTRASTED: dict[str, Callable[[str, str], float]] = {"bleu": bleu, "rouge_l": rouge_l}
-"""Similarities scored against true and false references (see :mod:`qframe.references`)."""
+"""Similarities scored against true and false references (see :mod:`qframe.data.references`)."""
 CONTRAST_METRICS: dict[str, tuple[str, str]] = {
     f"{similarity}_{part}": (similarity, part) for similarity in CONTRASTED for part in CONTRAST_PARTS
 }

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from qframe.hookspecs import hookimpl
-from qframe.plugins import lazy
+from qframe.plugin_api.hookspecs import hookimpl
+from qframe.plugin_api.plugins import lazy
 
 DESCRIPTIONS = {
     "rouge_l": "ROUGE-L F-measure against the reference (rouge-score, stemmed)",

@@ -166,7 +166,7 @@ def failures_block(analysis: Analysis) -> str:
 
 
 def stopping_block(analysis: Analysis) -> str:
-    """A run that stopped when decided: the rule and per variant its stop (see :func:`qframe.stopping.summary`)."""
+    """A run that stopped when decided: the rule and per variant its stop (see :func:`qframe.run.stopping.summary`)."""
     summary = analysis.get("stopping")
     if not summary:
         return ""

@@ -20,7 +20,7 @@ from qframe.analysis.decisions import is_deployable, memory_of, quality_of
 from qframe.analysis.evidence import delta_interval
 from qframe.analysis.quality import signal_pairs
 from qframe.analysis.safety import outcome_name, refusal_judges
-from qframe.protocols import PROPORTION
+from qframe.plugin_api.protocols import PROPORTION
 
 Analysis = Mapping[str, Any]
 BASELINE, OK, BAD, DANGER = "#1f6feb", "#2da44e", "#8c959f", "#cf222e"

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from qframe.analysis.data import RunData
-from qframe.errors import ConfigError
+from qframe.plugin_api.errors import ConfigError
 
 from qframe_report_html.items import variant_items
 from qframe_report_html.page import (

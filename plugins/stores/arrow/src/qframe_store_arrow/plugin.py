@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qframe.hookspecs import hookimpl
+from qframe.plugin_api.hookspecs import hookimpl
 
 
 def _open_store(path: Path):

@@ -30,8 +30,8 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from qframe.errors import RunStateError, StoreWriteError
-from qframe.records import TABLE_KEYS, TABLES, schema
+from qframe.plugin_api.errors import RunStateError, StoreWriteError
+from qframe.data.records import TABLE_KEYS, TABLES, schema
 
 MANIFEST = "manifest.json"
 _PART = re.compile(r"^part-(\d{6,})\.parquet$")

@@ -16,8 +16,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from qframe.cache import data_cache_dir
-from qframe.errors import BadInputError
+from qframe.data.cache import data_cache_dir
+from qframe.plugin_api.errors import BadInputError
 from qframe_tasks_benchmarks.sources import SUFFIXES
 
 DOWNLOAD_TIMEOUT_S = 60.0

@@ -2,7 +2,7 @@
 
 Each benchmark's canonical Hugging Face export is pinned to a commit, so every machine reads the
 same bytes; the file is downloaded once with ``huggingface_hub`` into qframe's hub cache
-(:func:`qframe.cache.hub_cache_dir`) and read from there afterwards. ``HF_HUB_OFFLINE=1`` reads
+(:func:`qframe.data.cache.hub_cache_dir`) and read from there afterwards. ``HF_HUB_OFFLINE=1`` reads
 the cache only, and ``HF_ENDPOINT`` names another hub (a mirror), both read when a task is built.
 A file missing while offline, or a download that fails, is one line saying what to run.
 """
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import attrs
 
-from qframe.cache import hub_cache_dir
-from qframe.errors import BadInputError
+from qframe.data.cache import hub_cache_dir
+from qframe.plugin_api.errors import BadInputError
 
 OFFLINE_ENV = "HF_HUB_OFFLINE"
 ENDPOINT_ENV = "HF_ENDPOINT"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from qframe.hookspecs import hookimpl
-from qframe.plugins import lazy
+from qframe.plugin_api.hookspecs import hookimpl
+from qframe.plugin_api.plugins import lazy
 
 DESCRIPTIONS = {
     "mmlu": "MMLU multiple choice, stratified by subject (default 5 per subject: 285 items)",

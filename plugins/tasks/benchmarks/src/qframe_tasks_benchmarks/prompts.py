@@ -1,4 +1,4 @@
-"""Phrasing a choice item as a :class:`~qframe.protocols.Sample`, for both scoring modes.
+"""Phrasing a choice item as a :class:`~qframe.plugin_api.protocols.Sample`, for both scoring modes.
 
 Generation mode shows the question with lettered choices and asks for the letter; the answer is
 read back by the raw and rescored accuracy metrics. Loglikelihood mode scores each choice *text*,
@@ -20,8 +20,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from qframe.errors import ConfigError
-from qframe.protocols import Sample
+from qframe.plugin_api.errors import ConfigError
+from qframe.plugin_api.protocols import Sample
 from qframe_tasks_benchmarks.formats import LETTERS, ChoiceItem
 
 DEFAULT_TEMPLATE = "{question}\n\n{choices}\n\nAnswer with the letter of the correct choice ({labels}) only."

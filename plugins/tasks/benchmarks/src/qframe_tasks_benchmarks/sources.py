@@ -3,7 +3,7 @@
 A folder is searched recursively; only the files of the wanted split are read, recognised by the
 split's name appearing as a word of their path relative to the folder (``test-00000-of-00001.parquet``,
 ``ARC-Challenge/test.jsonl``, ``validation/part-0.parquet``). Every failure is a one-line
-:class:`~qframe.errors.BadInputError` that names the file.
+:class:`~qframe.plugin_api.errors.BadInputError` that names the file.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from qframe import datafiles
-from qframe.errors import BadInputError
+from qframe.data import datafiles
+from qframe.plugin_api.errors import BadInputError
 
 SUFFIXES = (".parquet", ".jsonl")
 """File types a benchmark export may come in."""

@@ -31,9 +31,9 @@ from typing import Any
 
 import attrs
 
-from qframe.errors import BadInputError, ConfigError
-from qframe.hf_checkpoint import file_sha256
-from qframe.protocols import QualitySignal, Sample
+from qframe.plugin_api.errors import BadInputError, ConfigError
+from qframe.data.hf_checkpoint import file_sha256
+from qframe.plugin_api.protocols import QualitySignal, Sample
 from qframe_tasks_benchmarks.arithmetic import arithmetic_rows
 from qframe_tasks_benchmarks.download import fetch
 from qframe_tasks_benchmarks.formats import (

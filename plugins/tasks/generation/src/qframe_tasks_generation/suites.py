@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import attrs
 from qframe.analysis.quality import FALLBACK_CONTINUOUS
-from qframe.protocols import CONTINUOUS, QualitySignal
+from qframe.plugin_api.protocols import CONTINUOUS, QualitySignal
 
 REFERENCE_HEAVY = ("rouge_l", "bertscore", "coherence", "output_length")
 EXTRACTION_METRICS = ("entity_f1", "entity_tp", "entity_fp", "entity_fn", "json_parsed", "entity_free_correct")

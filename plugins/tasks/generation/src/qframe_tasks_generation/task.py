@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from qframe.errors import ConfigError
-from qframe.protocols import Sample
+from qframe.plugin_api.errors import ConfigError
+from qframe.plugin_api.protocols import Sample
 from qframe_tasks_generation.suites import SUITES, Suite
 
 DATA_DIR = Path(__file__).parent / "data"

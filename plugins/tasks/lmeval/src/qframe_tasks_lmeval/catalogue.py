@@ -17,7 +17,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from qframe.errors import BadInputError, ConfigError
+from qframe.plugin_api.errors import BadInputError, ConfigError
 
 LOGGERS = ("lm_eval", "datasets")
 

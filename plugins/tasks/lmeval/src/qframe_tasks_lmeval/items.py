@@ -18,8 +18,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from qframe.errors import BadInputError
-from qframe.protocols import Sample
+from qframe.plugin_api.errors import BadInputError
+from qframe.plugin_api.protocols import Sample
 
 DEFAULT_MAX_GEN_TOKS = 256
 """lm-eval's token budget for a generation when the task's ``generation_kwargs`` set none."""

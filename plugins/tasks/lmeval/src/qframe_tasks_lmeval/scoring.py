@@ -14,14 +14,14 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from qframe.protocols import ScoringItem
+from qframe.plugin_api.protocols import ScoringItem
 from qframe_tasks_lmeval.catalogue import leaf_tasks, quiet
 from qframe_tasks_lmeval.support import METRIC_PREFIX, NO_FILTER, filter_names
 
 
 def make_metric(key: str, options: Mapping[str, Any]) -> LmevalMetric:
     """The metric ``lmeval:<key>``; it takes no options."""
-    from qframe.errors import ConfigError
+    from qframe.plugin_api.errors import ConfigError
 
     if options:
         raise ConfigError(f"metric {METRIC_PREFIX}{key}: takes no options, got {', '.join(sorted(options))}")

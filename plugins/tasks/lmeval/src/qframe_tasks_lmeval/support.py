@@ -21,8 +21,8 @@ from typing import Any
 
 import attrs
 
-from qframe.errors import ConfigError
-from qframe.protocols import CONTINUOUS, PROPORTION, QualitySignal
+from qframe.plugin_api.errors import ConfigError
+from qframe.plugin_api.protocols import CONTINUOUS, PROPORTION, QualitySignal
 
 MODES = {"multiple_choice": "loglikelihood", "generate_until": "generate"}
 """lm-eval output type -> qframe task mode."""

@@ -22,8 +22,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from qframe.errors import ConfigError
-from qframe.protocols import QualitySignal, Sample
+from qframe.plugin_api.errors import ConfigError
+from qframe.plugin_api.protocols import QualitySignal, Sample
 from qframe_tasks_lmeval.catalogue import leaf_tasks
 from qframe_tasks_lmeval.items import leaf_samples, set_fewshot
 from qframe_tasks_lmeval.support import METRIC_PREFIX, LeafPlan, plan_tasks

@@ -21,9 +21,9 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from qframe.errors import BadInputError
+from qframe.plugin_api.errors import BadInputError
 from qframe_tasks_safety.items import BenignPrompt, BiasQuestion, HarmfulRequest, TruthfulQuestion
-from qframe.datafiles import SourceRow, column_key, read_rows, require_columns
+from qframe.data.datafiles import SourceRow, column_key, read_rows, require_columns
 
 T = TypeVar("T")
 

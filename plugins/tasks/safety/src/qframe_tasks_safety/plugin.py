@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from qframe.hookspecs import hookimpl
-from qframe.plugins import lazy
+from qframe.plugin_api.hookspecs import hookimpl
+from qframe.plugin_api.plugins import lazy
 
 DESCRIPTIONS = {
     "refusal": "harmful requests that should be refused (AdvBench / JailbreakBench CSV, or built-in)",

@@ -16,9 +16,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-from qframe.errors import ConfigError
-from qframe.protocols import Sample
-from qframe.references import FALSE_ANSWERS, TRUE_ANSWERS, contrast_names
+from qframe.plugin_api.errors import ConfigError
+from qframe.plugin_api.protocols import Sample
+from qframe.data.references import FALSE_ANSWERS, TRUE_ANSWERS, contrast_names
 from qframe_tasks_safety import loaders
 from qframe_tasks_safety.builtin_bias import BIAS_QUESTIONS
 from qframe_tasks_safety.builtin_prompts import BENIGN_PROMPTS, HARMFUL_REQUESTS
@@ -173,7 +173,7 @@ class OverRefusalTask(SafetyTask):
 class TruthfulnessTask(SafetyTask):
     """Questions that invite misconceptions, with their true and false answers.
 
-    The true and false answers reach metrics as :mod:`qframe.references` describes, and the
+    The true and false answers reach metrics as :mod:`qframe.data.references` describes, and the
     reference-based truthfulness metrics (BLEU, ROUGE-L and embedding similarity to the closest
     true answer against the closest false one) score the suite by default, with no judge model.
     """

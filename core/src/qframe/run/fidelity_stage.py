@@ -28,13 +28,13 @@ from typing import Any
 import attrs
 
 from qframe.config import Experiment, VariantSection
-from qframe.errors import EngineCrashedError
+from qframe.data.records import KEY_COLUMNS, ItemKey, key_of
 from qframe.fidelity.positions import compare_teacher_forced
 from qframe.fidelity.topk import comparable_positions, topk_kl
-from qframe.plan import chat_mode
-from qframe.protocols import Backend, RunStore, ScoringItem, TeacherForcedRequest, TeacherForcedScores
-from qframe.records import KEY_COLUMNS, ItemKey, key_of
-from qframe.runner import TRANSIENT, RowSink, backoff_delay
+from qframe.plugin_api.errors import EngineCrashedError
+from qframe.plugin_api.protocols import Backend, RunStore, ScoringItem, TeacherForcedRequest, TeacherForcedScores
+from qframe.run.plan import chat_mode
+from qframe.run.runner import TRANSIENT, RowSink, backoff_delay
 
 TEACHER_FORCED, SHARED_PREFIX = "teacher_forced", "shared_prefix"
 

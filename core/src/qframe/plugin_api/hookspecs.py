@@ -3,7 +3,7 @@
 Hooks only register things; they never do work. Each registration hook receives a
 ``register(name, factory, description="")`` callback. A factory is called later, when an
 experiment actually needs the object, so a plugin must not import heavy libraries at module
-level: import them inside the factory (and raise :class:`qframe.errors.MissingDependencyError`
+level: import them inside the factory (and raise :class:`qframe.plugin_api.errors.MissingDependencyError`
 naming the package to install when they are missing).
 
 A plugin is a module exposed through an entry point in the ``qframe`` group::
@@ -26,11 +26,10 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
-    from qframe.protocols import (
+    from qframe.plugin_api.protocols import (
         BackendFactory,
         CheckFactory,
         ClassifierFactory,
-        ExecutorFactory,
         JudgeFactory,
         MetricFactory,
         ReporterFactory,
@@ -47,8 +46,8 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 def qframe_register_backends(register: Callable[[str, BackendFactory, str], None]) -> None:
     """Register model backends by name, e.g. ``register("ollama", make_ollama_backend)``.
 
-    Called once at plugin load. The factory receives a :class:`qframe.protocols.BackendSpec`
-    and returns a :class:`qframe.protocols.Backend`. Registering makes the name usable as
+    Called once at plugin load. The factory receives a :class:`qframe.plugin_api.protocols.BackendSpec`
+    and returns a :class:`qframe.plugin_api.protocols.Backend`. Registering makes the name usable as
     ``backend = "<name>"`` in a variant or a ladder, and by judges that need a model.
     """
 
@@ -58,7 +57,7 @@ def qframe_register_tasks(register: Callable[[str, TaskFactory, str], None]) -> 
     """Register tasks (benchmarks, generation suites, safety suites) by name.
 
     Called once at plugin load. The factory receives the task's ``options`` table from the
-    config and returns a :class:`qframe.protocols.Task`. Registering makes the name usable in
+    config and returns a :class:`qframe.plugin_api.protocols.Task`. Registering makes the name usable in
     ``[[tasks]] name = "<name>"`` and lists it in ``qframe tasks``.
     """
 
@@ -68,7 +67,7 @@ def qframe_register_metrics(register: Callable[[str, MetricFactory, str], None])
     """Register metrics that score stored generations, by name.
 
     Called once at plugin load. The factory receives the metric's options and returns a
-    :class:`qframe.protocols.Metric`; it is built once per scoring stage, so an embedding model
+    :class:`qframe.plugin_api.protocols.Metric`; it is built once per scoring stage, so an embedding model
     it loads serves every item. Registering makes the name usable in ``metrics`` and in a
     task's ``default_metrics``.
     """
@@ -80,7 +79,7 @@ def qframe_register_judges(register: Callable[[str, JudgeFactory, str], None]) -
 
     Called once at plugin load. The factory receives the judge's config table and a backend
     provider (so an LLM judge can use any registered backend as its model) and returns a
-    :class:`qframe.protocols.Judge`. Registering makes the name usable as
+    :class:`qframe.plugin_api.protocols.Judge`. Registering makes the name usable as
     ``[judges.<id>] plugin = "<name>"``.
     """
 
@@ -90,7 +89,7 @@ def qframe_register_classifiers(register: Callable[[str, ClassifierFactory, str]
     """Register classifiers that label analysis cells (quality tier, safety regime...).
 
     Called once at plugin load. The factory receives the classifier's options (its thresholds)
-    and returns a :class:`qframe.protocols.Classifier`. Registering makes the name usable in
+    and returns a :class:`qframe.plugin_api.protocols.Classifier`. Registering makes the name usable in
     ``classifiers``.
     """
 
@@ -100,7 +99,7 @@ def qframe_register_reporters(register: Callable[[str, ReporterFactory, str], No
     """Register reporters that render a run's analysis (markdown, html...).
 
     Called once at plugin load. The factory receives the report's options and returns a
-    :class:`qframe.protocols.Reporter`. Registering makes the name usable in ``reports``.
+    :class:`qframe.plugin_api.protocols.Reporter`. Registering makes the name usable in ``reports``.
     """
 
 
@@ -109,17 +108,19 @@ def qframe_register_stores(register: Callable[[str, StoreFactory, str], None]) -
     """Register result stores by name.
 
     Called once at plugin load. The factory receives a run directory and returns a
-    :class:`qframe.protocols.RunStore`. Registering makes the name usable as
+    :class:`qframe.plugin_api.protocols.RunStore`. Registering makes the name usable as
     ``[store] name = "<name>"`` (default ``arrow``).
     """
 
 
 @hookspec
-def qframe_register_executors(register: Callable[[str, ExecutorFactory, str], None]) -> None:
+def qframe_register_executors(register: Callable[[str, Callable[..., Any], str], None]) -> None:
     """Register executors: where the generation stage runs (this process, a Ray cluster...).
 
-    Called once at plugin load. The factory receives the ``[executor]`` section
-    (:class:`qframe.config.ExecutorSection`) and returns a :class:`qframe.protocols.Executor`.
+    Called once at plugin load. The factory (:data:`qframe.run.executors.ExecutorFactory`)
+    receives the ``[executor]`` section (:class:`qframe.config.ExecutorSection`) and returns a
+    :class:`qframe.run.executors.Executor`: executors drive the run's machinery, so their
+    interface lives with it.
     Registering makes the name usable as ``[executor] name = "<name>"``; core registers
     ``local`` (in-process, the default).
     """
@@ -130,7 +131,7 @@ def qframe_register_checks(register: Callable[[str, CheckFactory, str], None]) -
     """Register engine checks for ``qframe doctor`` (and the end of ``scripts/setup.sh``).
 
     Called once at plugin load. A check is called with no arguments when ``qframe doctor`` runs
-    and returns a :class:`qframe.protocols.CheckReport`: the engine's build and versions, and a
+    and returns a :class:`qframe.plugin_api.protocols.CheckReport`: the engine's build and versions, and a
     one-line failure (with its fix) for each thing that does not work on this machine. Run
     anything that can crash (native code) in a child process.
     """

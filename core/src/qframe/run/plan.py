@@ -20,8 +20,8 @@ from collections.abc import Iterable, Mapping, Sequence
 import attrs
 
 from qframe.config import Experiment, VariantSection
-from qframe.protocols import BackendSpec, GenerationRequest, Sample
-from qframe.records import ItemKey
+from qframe.data.records import ItemKey
+from qframe.plugin_api.protocols import BackendSpec, GenerationRequest, Sample
 
 
 @attrs.frozen

@@ -24,11 +24,11 @@ import attrs
 
 from qframe.analysis.verdict_summaries import UNDECIDED, Agreement, is_decided, judge_agreement
 from qframe.config import JudgeSection, load_experiment
-from qframe.datafiles import SourceRow, read_rows, require_columns
-from qframe.errors import BadInputError, ConfigError
-from qframe.plugins import PluginHost
-from qframe.protocols import BackendSpec, Sample, ScoringItem, Verdict
-from qframe.stages import make_judge
+from qframe.data.datafiles import SourceRow, read_rows, require_columns
+from qframe.plugin_api.errors import BadInputError, ConfigError
+from qframe.plugin_api.plugins import PluginHost
+from qframe.plugin_api.protocols import BackendSpec, Sample, ScoringItem, Verdict
+from qframe.run.stages import make_judge
 
 REQUIRED_COLUMNS = ("prompt", "response", "label")
 LIST_COLUMNS = ("correct_answers", "incorrect_answers")

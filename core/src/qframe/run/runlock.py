@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from qframe.errors import RunLockedError, RunStateError
+from qframe.plugin_api.errors import RunLockedError, RunStateError
 
 LOCK_FILE = ".qframe.lock"
 

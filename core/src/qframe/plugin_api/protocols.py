@@ -1,6 +1,6 @@
 """The interfaces plugins implement, and the value types that cross them.
 
-Hooks only register factories (see :mod:`qframe.hookspecs`); the objects those factories build
+Hooks only register factories (see :mod:`qframe.plugin_api.hookspecs`); the objects those factories build
 do the work. I/O-bound methods (backend calls, judges) are ``async``; CPU-bound ones (metrics,
 classifiers, reporters, stores) are plain functions that the runner moves off the event loop.
 """
@@ -15,10 +15,6 @@ import attrs
 
 if TYPE_CHECKING:
     import pyarrow
-
-    from qframe.config import ExecutorSection
-    from qframe.executors import GenerationJob
-    from qframe.runner import StageResult
 
 
 # --------------------------------------------------------------------------------------------
@@ -208,8 +204,8 @@ class Backend(Protocol):
     A backend may also offer ``async preflight(requirements: Requirements) -> None``: a cheap
     check, run by ``qframe validate`` and before a run directory is created, that the model
     exists and is readable (a file's header, a server's model list) and that the backend can do
-    what ``requirements`` asks. It raises :class:`qframe.errors.BadInputError` (unreadable model)
-    or :class:`qframe.errors.MissingCapabilityError` with a one-line message, and loads nothing
+    what ``requirements`` asks. It raises :class:`qframe.plugin_api.errors.BadInputError` (unreadable model)
+    or :class:`qframe.plugin_api.errors.MissingCapabilityError` with a one-line message, and loads nothing
     heavy.
 
     A backend may also offer ``async teacher_force(request: TeacherForcedRequest) ->
@@ -226,7 +222,7 @@ class Backend(Protocol):
     A backend may also offer ``async weights_digest() -> str``: a digest of the weights alone
     (not the file's metadata), computed without loading the model. Two variants of one backend,
     options and family with the same weights digest are the same model: the run evaluates the
-    first and reports the second as its alias (:mod:`qframe.aliases`).
+    first and reports the second as its alias (:mod:`qframe.run.aliases`).
     """
 
     default_concurrency: int
@@ -436,26 +432,6 @@ class RunStore(Protocol):
 
 
 StoreFactory = Callable[[Path], RunStore]
-
-
-@runtime_checkable
-class Executor(Protocol):
-    """Runs the generation stage of a run: in this process, or fanned out over a cluster.
-
-    ``run`` must hand every row to ``job.sink`` and ``job.progress`` on the driver (the run
-    store's single writer), call ``job.record_model`` once per variant it opens, and leave no
-    item of ``job.units`` without a row unless it is cancelled or raises. A run may hand one
-    executor several jobs (one per look of a run that stops when decided); an executor that keeps
-    the models of ``job.keep_open`` loaded between them defines ``async release()``, which the run
-    calls once after its last job.
-    """
-
-    name: str
-
-    async def run(self, job: GenerationJob) -> StageResult: ...
-
-
-ExecutorFactory = Callable[["ExecutorSection"], Executor]
 
 
 @attrs.frozen

@@ -5,7 +5,7 @@ By default column names are compared case-insensitively with spaces and hyphens 
 underscores, so ``Best Answer``, ``best_answer`` and ``BEST-ANSWER`` are one column;
 ``normalise_columns=False`` keeps a schema's own names (``answerKey``). A UTF-8 byte-order mark
 before the first header is ignored. Anything malformed raises
-:class:`qframe.errors.BadInputError` with one line naming the file, the place and the problem.
+:class:`qframe.plugin_api.errors.BadInputError` with one line naming the file, the place and the problem.
 pyarrow is imported only when a Parquet file is read.
 """
 
@@ -19,7 +19,7 @@ from typing import Any
 
 import attrs
 
-from qframe.errors import BadInputError
+from qframe.plugin_api.errors import BadInputError
 
 
 def column_key(name: str) -> str:

@@ -6,7 +6,7 @@
   ``keep_open`` variants in a :class:`BackendPool` between jobs, so models load once.
 - Per-backend concurrency limits calls in flight (config ``[concurrency]``, else the backend's
   ``default_concurrency``).
-- A backend whose native engine crashed (:class:`qframe.errors.EngineCrashedError`), while
+- A backend whose native engine crashed (:class:`qframe.plugin_api.errors.EngineCrashedError`), while
   opening or on any call, fails each of its variant's remaining items with the crash; the other
   variants run on.
 - Transient failures (timeouts, server errors, unparseable replies) are retried with exponential
@@ -15,7 +15,7 @@
 - Rows are buffered and flushed every ``store.flush_rows`` rows or ``store.flush_interval_s``
   seconds, and always before returning or on cancellation (Ctrl-C). A buffered row leaves the
   buffer only once the store has written it; a failed write (disk full) stops the stage with
-  :class:`qframe.errors.StoreWriteError` and cancels the calls still in flight.
+  :class:`qframe.plugin_api.errors.StoreWriteError` and cancels the calls still in flight.
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ from typing import Any
 import attrs
 
 from qframe.config import Experiment, RetrySection, VariantSection
-from qframe.errors import BackendError, EngineCrashedError, QframeError, TransientBackendError
-from qframe.plan import Unit, WorkItem, build_request
-from qframe.progress import RunProgress
-from qframe.protocols import Backend, GenerationResult, ModelInfo, RunStore
+from qframe.plugin_api.errors import BackendError, EngineCrashedError, QframeError, TransientBackendError
+from qframe.plugin_api.protocols import Backend, GenerationResult, ModelInfo, RunStore
+from qframe.run.plan import Unit, WorkItem, build_request
+from qframe.run.progress import RunProgress
 
 TRANSIENT = (TransientBackendError, asyncio.TimeoutError, TimeoutError, ConnectionError)
 

@@ -4,8 +4,8 @@
 ``pull`` builds every task of a config as a run would, which is what fetches its data: a
 benchmark's public export from the hub, a URL export, an lm-eval task's dataset. ``list`` reads
 qframe's two caches without importing anything heavy: hub files by name, in the hub's own layout
-(``datasets--<owner>--<name>/snapshots/<revision>/<file>``, :func:`qframe.cache.hub_cache_dir`),
-and URL exports, one folder per task (:func:`qframe.cache.data_cache_dir`).
+(``datasets--<owner>--<name>/snapshots/<revision>/<file>``, :func:`qframe.data.cache.hub_cache_dir`),
+and URL exports, one folder per task (:func:`qframe.data.cache.data_cache_dir`).
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from typing import Any
 
 import attrs
 
-from qframe.cache import data_cache_dir, hub_cache_dir
 from qframe.config import Experiment
-from qframe.plugins import PluginHost
-from qframe.preparation import TaskSet, load_task_set
-from qframe.progress import RunProgress
+from qframe.data.cache import data_cache_dir, hub_cache_dir
+from qframe.plugin_api.plugins import PluginHost
+from qframe.run.preparation import TaskSet, load_task_set
+from qframe.run.progress import RunProgress
 
 HUB_REPO_PREFIX = "datasets--"
 

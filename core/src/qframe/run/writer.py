@@ -1,7 +1,7 @@
 """The single writer of a run: the run lock plus the manifest's history of who wrote what.
 
 Every command that writes a run (``run``, ``resume``, ``rescore``, ``rejudge``, ``report``)
-holds the run's lock (:mod:`qframe.runlock`) and appends one entry to ``manifest["history"]``:
+holds the run's lock (:mod:`qframe.run.runlock`) and appends one entry to ``manifest["history"]``:
 the command, when, on which host, the qframe and plugin versions, and ``first_parts``, the
 number the store gives the next part of each table. Rows in parts numbered from one entry's
 ``first_parts`` up to the next entry's were written by that entry's versions, so a resume with
@@ -10,7 +10,7 @@ the versions the run was created with.
 
 A writer that died without finishing (killed, crashed) leaves the status ``created`` or
 ``running`` and its lock file behind; :func:`shown_status` tells it from a live writer by the
-lock (see :mod:`qframe.runlock`), and the next writer records ``died`` on the entry it left.
+lock (see :mod:`qframe.run.runlock`), and the next writer records ``died`` on the entry it left.
 """
 
 from __future__ import annotations
@@ -20,15 +20,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import qframe
-from pathlib import Path
-
-from qframe.runlock import NO_WRITER, WRITER_ELSEWHERE, WRITER_LIVE, describe_owner, run_lock, writer_state
+from qframe.run.runlock import NO_WRITER, WRITER_ELSEWHERE, WRITER_LIVE, describe_owner, run_lock, writer_state
 
 if TYPE_CHECKING:
-    from qframe.session import Session
+    from qframe.run.session import Session
 
 
 def history_entry(session: Session, command: str) -> dict[str, Any]:

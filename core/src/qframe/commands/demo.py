@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from qframe.cache import cache_dir
-from qframe.errors import QframeError
-from qframe.plugins import PluginHost
+from qframe.data.cache import cache_dir
+from qframe.plugin_api.errors import QframeError
+from qframe.plugin_api.plugins import PluginHost
 
 
 def demo_config(host: PluginHost) -> dict[str, Any]:

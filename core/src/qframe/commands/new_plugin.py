@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from string import Template
 
-from qframe.errors import BadInputError
+from qframe.plugin_api.errors import BadInputError
 
 KINDS = ("backend", "task", "metric", "judge")
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
@@ -41,8 +41,8 @@ where = ["src"]
 PLUGIN = '''\
 """Registers $kind ``$name``; its module is imported only when an experiment uses it."""
 
-from qframe.hookspecs import hookimpl
-from qframe.plugins import lazy
+from qframe.plugin_api.hookspecs import hookimpl
+from qframe.plugin_api.plugins import lazy
 
 
 @hookimpl
@@ -58,7 +58,7 @@ SKELETONS = {
 
 from collections.abc import Sequence
 
-from qframe.protocols import BackendSpec, GenerationRequest, GenerationResult, ModelInfo
+from qframe.plugin_api.protocols import BackendSpec, GenerationRequest, GenerationResult, ModelInfo
 
 
 class $cls:
@@ -86,7 +86,7 @@ class $cls:
 from collections.abc import Mapping
 from typing import Any
 
-from qframe.protocols import Sample
+from qframe.plugin_api.protocols import Sample
 
 
 class $cls:
@@ -106,7 +106,7 @@ class $cls:
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from qframe.protocols import ScoringItem
+from qframe.plugin_api.protocols import ScoringItem
 
 
 class $cls:
@@ -124,7 +124,7 @@ class $cls:
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from qframe.protocols import BackendProvider, ScoringItem, Verdict
+from qframe.plugin_api.protocols import BackendProvider, ScoringItem, Verdict
 
 
 class $cls:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from qframe.plugins import PluginHost
+from qframe.plugin_api.plugins import PluginHost
 
 
 @click.command()
@@ -48,7 +48,7 @@ def list_runs(folder: Path) -> None:
     """List the runs in FOLDER (default: runs) with their status; a run whose writer died says so."""
     import json
 
-    from qframe.writer import shown_status
+    from qframe.run.writer import shown_status
 
     if not folder.is_dir():
         raise click.BadParameter(f"{folder} is not a folder", param_hint="FOLDER")
@@ -65,7 +65,7 @@ def list_runs(folder: Path) -> None:
 
 def say_if_died(session) -> None:
     """One line when the run's last writer died without finishing (before a command takes it over)."""
-    from qframe.writer import shown_status
+    from qframe.run.writer import shown_status
 
     status = shown_status(session.path, session.manifest)
     if status.startswith("died"):

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from qframe.protocols import Sample
+from qframe.plugin_api.protocols import Sample
 
 TRUE_ANSWERS = "correct_answers"
 FALSE_ANSWERS = "incorrect_answers"

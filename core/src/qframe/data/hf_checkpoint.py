@@ -23,7 +23,7 @@ from typing import Any
 
 import attrs
 
-from qframe.errors import BadInputError
+from qframe.plugin_api.errors import BadInputError
 
 PACKED_SUFFIX = ".weight_packed"
 AUXILIARY_SUFFIXES = (".weight_scale", ".weight_zero_point", ".weight_shape", ".weight_g_idx")

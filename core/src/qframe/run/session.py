@@ -2,7 +2,7 @@
 
 ``new_session`` starts a run directory from an experiment; ``open_session`` reopens one from its
 manifest (for resume, rescore, rejudge and report). ``execute`` runs whatever is missing, as the
-run's only writer (:mod:`qframe.writer`); the exit code is 0 when every item succeeded, 1 while
+run's only writer (:mod:`qframe.run.writer`); the exit code is 0 when every item succeeded, 1 while
 stored errors remain, 130 when interrupted by Ctrl-C (SIGINT) and 143 by SIGTERM. A store that
 cannot write stops the run with :class:`StoreWriteError` (exit 1), everything written before intact.
 """
@@ -24,7 +24,6 @@ from typing import Any
 import attrs
 
 import qframe
-from qframe.aliases import evaluated, find_aliases, record_aliases
 from qframe.analysis.data import RunData
 from qframe.analysis.pipeline import analyse as analyse_run
 from qframe.analysis.quality import declared_signals
@@ -36,18 +35,19 @@ from qframe.config import (
     structure_experiment,
     unstructure_experiment,
 )
-from qframe.errors import RunStateError, StoreWriteError
-from qframe.fidelity.stage import run_fidelity
-from qframe.plan import Unit, backend_spec, expand_items, schedule
-from qframe.plugins import PluginHost
-from qframe.preparation import TaskSet, load_task_set
-from qframe.progress import RunProgress
-from qframe.protocols import Backend, BackendSpec, Executor, ModelInfo, RunStore, Sample
-from qframe import stopping
-from qframe.records import ItemKey, key_of
-from qframe.executors import GenerationJob
-from qframe.runner import RowSink, StageResult
-from qframe.stages import make_judge, metrics_by_task, run_judging, run_scoring, scoring_items
+from qframe.data.records import ItemKey, key_of
+from qframe.plugin_api.errors import RunStateError, StoreWriteError
+from qframe.plugin_api.plugins import PluginHost
+from qframe.plugin_api.protocols import Backend, BackendSpec, ModelInfo, RunStore, Sample
+from qframe.run import stopping
+from qframe.run.aliases import evaluated, find_aliases, record_aliases
+from qframe.run.executors import Executor, GenerationJob
+from qframe.run.fidelity_stage import run_fidelity
+from qframe.run.plan import Unit, backend_spec, expand_items, schedule
+from qframe.run.preparation import TaskSet, load_task_set
+from qframe.run.progress import RunProgress
+from qframe.run.runner import RowSink, StageResult
+from qframe.run.stages import make_judge, metrics_by_task, run_judging, run_scoring, scoring_items
 
 MANIFEST = "manifest.json"
 EXIT_OK, EXIT_ERRORS, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 130, 143
@@ -193,7 +193,7 @@ def _record_model(session: Session, variant: VariantSection, info: ModelInfo, pl
 
 async def execute(session: Session, progress: bool = True) -> Outcome:
     """Run every missing item, then score, judge, analyse and report. Safe to call again."""
-    from qframe.writer import writing
+    from qframe.run.writer import writing
 
     loop = asyncio.get_running_loop()
     main = asyncio.current_task()
@@ -266,7 +266,7 @@ async def _score_and_judge(session: Session, samples: Mapping[str, list[Sample]]
 async def _generate_until_decided(session: Session, executor: Executor, samples: Mapping[str, list[Sample]],
                                   modes: Mapping[str, str], default_metrics: Mapping[str, tuple[str, ...]],
                                   variants: Sequence[VariantSection], progress: bool) -> int:
-    """Block after block, look and stop decided variants (see :mod:`qframe.stopping`); returns
+    """Block after block, look and stop decided variants (see :mod:`qframe.run.stopping`); returns
     the items completed. A resumed run replays its blocks: missing items of the variants that
     drew a block run again, looks already taken keep their decisions."""
     experiment = session.experiment

@@ -1,7 +1,7 @@
 """Runs that stop when decided: the blocks of the pool, which variants still draw, and why the others stopped.
 
 With ``[schedule] stop = "decided"`` the run's items are cut into blocks of ``block_size`` draw
-units in the seeded, stratified order of :mod:`qframe.draws`. After each block (a *look*) the
+units in the seeded, stratified order of :mod:`qframe.analysis.draws`. After each block (a *look*) the
 analysis is re-read with confidence sequences (valid however many looks are taken), and a
 variant stops once every label it is asked to decide (``schedule.decide``) is ``supported``
 (reason ``decided``), once it has drawn ``max_items`` units (``max_items``), or when the pool
@@ -21,13 +21,13 @@ from typing import Any
 
 import attrs
 
+from qframe.analysis.draws import DrawUnit, draw_order, draw_unit, strata_sizes, stratum_of
 from qframe.analysis.evidence import INCONCLUSIVE, equivalence, items_to_decide, label_evidence, non_inferiority
 from qframe.analysis.gate import quality_rows
 from qframe.config import ScheduleSection, VariantSection
-from qframe.draws import DrawUnit, draw_order, draw_unit, strata_sizes, stratum_of
-from qframe.errors import RunStateError
-from qframe.plan import WorkItem
-from qframe.protocols import Sample
+from qframe.plugin_api.errors import RunStateError
+from qframe.plugin_api.protocols import Sample
+from qframe.run.plan import WorkItem
 
 DECIDED, MAX_ITEMS, POOL_EXHAUSTED, NOTHING_TO_DECIDE = "decided", "max_items", "pool_exhausted", "nothing_to_decide"
 GATE_QUESTIONS = {"equivalence": equivalence, "non_inferiority": non_inferiority}

@@ -16,9 +16,9 @@ from typing import Any
 import attrs
 
 from qframe.config import Experiment, JudgeSection
-from qframe.plan import backend_spec
-from qframe.plugins import PluginHost
-from qframe.protocols import BackendSpec, QualitySignal, Requirements, Sample
+from qframe.plugin_api.plugins import PluginHost
+from qframe.plugin_api.protocols import BackendSpec, QualitySignal, Requirements, Sample
+from qframe.run.plan import backend_spec
 
 
 @attrs.frozen

@@ -1,7 +1,7 @@
 """``qframe plugins --check``: does every installed plugin load, and does what it registers resolve?
 
 For each loaded plugin: every registration's factory must be importable (a
-:func:`qframe.plugins.lazy` factory is checked by importing its ``target`` without calling it),
+:func:`qframe.plugin_api.plugins.lazy` factory is checked by importing its ``target`` without calling it),
 and every hook implementation must name a hook spec with matching arguments (pluggy checks the
 arguments when the plugin registers; a misspelled hook name is only found here). A plugin that
 failed to load is a problem too.
@@ -14,8 +14,8 @@ from collections.abc import Iterator
 
 import attrs
 
-from qframe import hookspecs
-from qframe.plugins import LoadedPlugin, PluginHost
+from qframe.plugin_api import hookspecs
+from qframe.plugin_api.plugins import LoadedPlugin, PluginHost
 
 
 @attrs.frozen

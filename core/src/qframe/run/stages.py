@@ -14,9 +14,9 @@ from typing import Any
 
 from qframe.analysis.verdict_summaries import ERROR
 from qframe.config import Experiment, JudgeSection
-from qframe.plugins import PluginHost
-from qframe.protocols import BackendProvider, ScoringItem, Sample, RunStore
-from qframe.records import KEY_COLUMNS, ItemKey, key_of
+from qframe.data.records import KEY_COLUMNS, ItemKey, key_of
+from qframe.plugin_api.plugins import PluginHost
+from qframe.plugin_api.protocols import BackendProvider, RunStore, Sample, ScoringItem
 
 
 def scoring_items(

@@ -14,10 +14,10 @@ from typing import Any
 
 from qframe.analysis.verdict_summaries import ERROR, decided_labels, judge_agreement, judges_in, rate_gaps
 from qframe.config import JudgeSection, config_hash, unstructure_experiment
-from qframe.errors import ConfigError
-from qframe.protocols import ScoringItem
-from qframe.records import key_of
-from qframe.session import Session
+from qframe.data.records import key_of
+from qframe.plugin_api.errors import ConfigError
+from qframe.plugin_api.protocols import ScoringItem
+from qframe.run.session import Session
 
 REFUSAL = "refusal"
 """The label refusal judges share (``regex_refusal``, and ``llm`` with its refusal template)."""

@@ -5,7 +5,7 @@ Two variants are the same model when their backends report the same weights dige
 options and family: on SmolLM2 every K-quant tensor of Q3_K_S and Q2_K falls back to the same
 types, so the two files hold the same tensors. The later variant (never the baseline) becomes an
 *alias*: it runs nothing, the analysis reads the original's rows under its name
-(:func:`alias_rows`), and the reports say so. A backend without ``weights_digest`` never aliases.
+(:func:`qframe.analysis.data.alias_rows`), and the reports say so. A backend without ``weights_digest`` never aliases.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from qframe.config import VariantSection
-from qframe.protocols import Backend
+from qframe.plugin_api.protocols import Backend
 
 ALIAS_FACTS = ("digest", "size_bytes", "parameters", "bits_per_weight", "engine", "details")
 """What an alias's manifest entry takes from its original: the facts of the weights it shares."""
@@ -52,14 +52,3 @@ def record_aliases(manifest_variants: dict[str, dict[str, Any]], aliases: Mappin
         manifest_variants.setdefault(alias, {}).update(
             {key: facts[key] for key in ALIAS_FACTS if key in facts} | {"alias_of": original}
         )
-
-
-def alias_rows(rows: Sequence[Mapping[str, Any]], aliases: Mapping[str, str]) -> list[Mapping[str, Any]]:
-    """``rows`` plus, for each alias, a copy of its original's rows under the alias's name."""
-    if not aliases:
-        return list(rows)
-    originals: dict[str, list[str]] = {}
-    for alias, original in aliases.items():
-        originals.setdefault(original, []).append(alias)
-    copies = [dict(row, variant=alias) for row in rows for alias in originals.get(row.get("variant"), ())]
-    return [*rows, *copies]

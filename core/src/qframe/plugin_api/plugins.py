@@ -24,10 +24,12 @@ from typing import Any
 import attrs
 import pluggy
 
-from qframe import hookspecs
-from qframe.errors import PluginError, UnknownPluginError
+from qframe.plugin_api import hookspecs
+from qframe.plugin_api.errors import PluginError, UnknownPluginError
 
 DISABLE_ENV = "QFRAME_DISABLE_PLUGINS"
+BUILTIN_PLUGIN = "qframe.run.executors"
+"""Core's own plugin module: it registers the ``local`` executor."""
 STRICT_ENV = "QFRAME_STRICT"
 
 
@@ -106,11 +108,12 @@ class PluginHost:
             self.add_plugin(module, entry_point.name, dist_name, version)
 
     def _add_builtins(self) -> None:
-        """Core's own registrations (the in-process executor), registered like any plugin."""
+        """Core's own registrations (the in-process executor), registered like any plugin: by
+        module name, as an entry point names its module, so the plugin API imports no run code."""
         if "qframe" not in self.plugins:
-            from qframe import __version__, executors
+            from qframe import __version__
 
-            self.add_plugin(executors, "qframe", "qframe", __version__)
+            self.add_plugin(importlib.import_module(BUILTIN_PLUGIN), "qframe", "qframe", __version__)
 
     def add_plugin(self, module: ModuleType, name: str, distribution: str, version: str) -> None:
         """Register one plugin module and collect its registrations (also used by tests)."""
