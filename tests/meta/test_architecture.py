@@ -119,3 +119,26 @@ def test_the_rules_catch_an_upward_import_and_resolve_relative_ones(tmp_path):
         "qframe.analysis.probe imports qframe.run.session.analyse (analysis -> run)",
     ]
     assert "qframe.analysis.cells.x" in imported_modules(probe, "qframe.analysis.probe")
+
+
+def test_old_import_paths_still_work_and_name_the_new_one():
+    import subprocess
+    import sys
+
+    probe = (
+        "import warnings\n"
+        "warnings.simplefilter('error')\n"
+        "try:\n"
+        "    import qframe.protocols\n"
+        "except DeprecationWarning as exc:\n"
+        "    print(exc)\n"
+        "warnings.simplefilter('ignore')\n"
+        "import qframe.protocols as old, qframe.plugin_api.protocols as new\n"
+        "from qframe.session import new_session\n"
+        "from qframe.run.session import new_session as moved\n"
+        "print(old is new, new_session is moved, new.__spec__.name)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    first, second = result.stdout.splitlines()
+    assert first.startswith("qframe.protocols moved to qframe.plugin_api.protocols; import it from there")
+    assert second == "True True qframe.plugin_api.protocols"
