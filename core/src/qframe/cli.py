@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from qframe.commands.machine_commands import doctor, list_runs, say_if_died
+from qframe.commands.data_commands import data
+from qframe.commands.machine_commands import doctor, list_runs, say_if_died, tasks
 from qframe.plugin_api.errors import BadInputError, QframeError
 from qframe.plugin_api.plugins import PluginHost, get_host, strict_from_env
 
@@ -28,6 +29,8 @@ def cli(ctx: click.Context, strict: bool) -> None:
 
 cli.add_command(doctor)
 cli.add_command(list_runs)
+cli.add_command(data)
+cli.add_command(tasks)
 
 
 def _progress_option(function):
@@ -427,61 +430,6 @@ def _check_plugins(host: PluginHost) -> None:
     click.echo(f"{len(reports)} plugins checked, {problems} problems", err=True)
     if problems:
         sys.exit(1)
-
-
-@cli.group()
-def data() -> None:
-    """Data files tasks read: fetch them ahead of a run, list what is cached."""
-
-
-@data.command("pull")
-@click.argument("config", type=click.Path(path_type=Path))
-@click.option("--no-progress", is_flag=True, help="Do not show the progress bar.")
-@click.pass_obj
-def data_pull(host: PluginHost, config: Path, no_progress: bool) -> None:
-    """Download every data file CONFIG's tasks read (for machines without network)."""
-    from qframe.commands.data_commands import describe_provenance, pull
-    from qframe.config import load_experiment
-
-    tasks = pull(load_experiment(config, host), host, progress=not no_progress)
-    for task_id, samples in tasks.samples.items():
-        source = describe_provenance(tasks.provenance.get(task_id, {}))
-        click.echo(f"{task_id}: {len(samples)} items" + (f" from {source}" if source else ""))
-    click.echo(f"{len(tasks.samples)} tasks ready; a run of this config needs no network for its data", err=True)
-
-
-@data.command("list")
-def data_list() -> None:
-    """What qframe's data caches hold, from where, and its size."""
-    from qframe.commands.data_commands import cached_files
-    from qframe.data.cache import cache_dir
-
-    files = cached_files()
-    for file in files:
-        click.echo(f"{file.size_bytes / 1e6:10.1f} MB  {file.origin}  ({file.path})")
-    total = sum(file.size_bytes for file in files)
-    click.echo(f"{len(files)} files, {total / 1e6:.1f} MB under {cache_dir()}; lm-eval tasks' datasets are in "
-               "the Hugging Face datasets cache (see: hf cache ls)", err=True)
-
-
-@cli.command()
-@click.argument("name", required=False)
-@click.argument("pattern", required=False)
-@click.pass_obj
-def tasks(host: PluginHost, name: str | None, pattern: str | None) -> None:
-    """List the tasks installed plugins provide; with NAME, the catalogue that task offers
-    (e.g. ``qframe tasks lmeval 'mmlu*'``: lm-eval's tasks matching a glob or a substring)."""
-    if name is None:
-        for registration in host.registrations("tasks"):
-            click.echo(f"{registration.name}  ({registration.distribution} {registration.version})  {registration.description}")
-        return
-    catalogue = getattr(host.get("tasks", name, where="qframe tasks NAME").factory, "catalogue", None)
-    if catalogue is None:
-        raise BadInputError(f"task {name} offers no catalogue; it is one task (see: qframe tasks)")
-    entries = catalogue(pattern)
-    for entry, kind in entries:
-        click.echo(f"{entry}  ({kind})")
-    click.echo(f"{len(entries)} entries" + (f" matching {pattern!r}" if pattern else ""), err=True)
 
 
 def _finish(session, no_progress: bool) -> None:

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
+import click
 
-from qframe.config import Experiment
 from qframe.data.cache import data_cache_dir, hub_cache_dir
 from qframe.plugin_api.plugins import PluginHost
-from qframe.run.preparation import TaskSet, load_task_set
-from qframe.run.progress import RunProgress
+
+if TYPE_CHECKING:
+    from qframe.config import Experiment
+    from qframe.run.preparation import TaskSet
 
 HUB_REPO_PREFIX = "datasets--"
 
@@ -36,6 +38,9 @@ class CachedFile:
 
 def pull(experiment: Experiment, host: PluginHost, progress: bool = True) -> TaskSet:
     """Build every task of ``experiment`` (fetching what it reads), one progress step per task."""
+    from qframe.run.preparation import load_task_set
+    from qframe.run.progress import RunProgress
+
     announced: list[str] = []
     with RunProgress(len(experiment.tasks), enabled=progress, label="fetching data") as bar:
         def announce(task_id: str) -> None:
@@ -81,3 +86,38 @@ def _url_files(root: Path) -> list[CachedFile]:
         for file in sorted(root.glob("*/*"))
         if file.is_file() and not file.name.endswith(".part")
     ]
+
+
+@click.group()
+def data() -> None:
+    """Data files tasks read: fetch them ahead of a run, list what is cached."""
+
+
+@data.command("pull")
+@click.argument("config", type=click.Path(path_type=Path))
+@click.option("--no-progress", is_flag=True, help="Do not show the progress bar.")
+@click.pass_obj
+def data_pull(host: PluginHost, config: Path, no_progress: bool) -> None:
+    """Download every data file CONFIG's tasks read (for machines without network)."""
+    from qframe.commands.data_commands import describe_provenance, pull
+    from qframe.config import load_experiment
+
+    tasks = pull(load_experiment(config, host), host, progress=not no_progress)
+    for task_id, samples in tasks.samples.items():
+        source = describe_provenance(tasks.provenance.get(task_id, {}))
+        click.echo(f"{task_id}: {len(samples)} items" + (f" from {source}" if source else ""))
+    click.echo(f"{len(tasks.samples)} tasks ready; a run of this config needs no network for its data", err=True)
+
+
+@data.command("list")
+def data_list() -> None:
+    """What qframe's data caches hold, from where, and its size."""
+    from qframe.commands.data_commands import cached_files
+    from qframe.data.cache import cache_dir
+
+    files = cached_files()
+    for file in files:
+        click.echo(f"{file.size_bytes / 1e6:10.1f} MB  {file.origin}  ({file.path})")
+    total = sum(file.size_bytes for file in files)
+    click.echo(f"{len(files)} files, {total / 1e6:.1f} MB under {cache_dir()}; lm-eval tasks' datasets are in "
+               "the Hugging Face datasets cache (see: hf cache ls)", err=True)

@@ -1,4 +1,5 @@
-"""``qframe doctor`` (do the engines run here?) and ``qframe ls`` (which runs, in what state)."""
+"""``qframe doctor`` (do the engines run here?), ``qframe ls`` (which runs, in what state) and
+``qframe tasks`` (which tasks the installed plugins offer, and a task's own catalogue)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from qframe.plugin_api.errors import BadInputError
 from qframe.plugin_api.plugins import PluginHost
 
 
@@ -70,3 +72,23 @@ def say_if_died(session) -> None:
     status = shown_status(session.path, session.manifest)
     if status.startswith("died"):
         click.echo(f"qframe: {session.path}: {status}", err=True)
+
+
+@click.command()
+@click.argument("name", required=False)
+@click.argument("pattern", required=False)
+@click.pass_obj
+def tasks(host: PluginHost, name: str | None, pattern: str | None) -> None:
+    """List the tasks installed plugins provide; with NAME, the catalogue that task offers
+    (e.g. ``qframe tasks lmeval 'mmlu*'``: lm-eval's tasks matching a glob or a substring)."""
+    if name is None:
+        for registration in host.registrations("tasks"):
+            click.echo(f"{registration.name}  ({registration.distribution} {registration.version})  {registration.description}")
+        return
+    catalogue = getattr(host.get("tasks", name, where="qframe tasks NAME").factory, "catalogue", None)
+    if catalogue is None:
+        raise BadInputError(f"task {name} offers no catalogue; it is one task (see: qframe tasks)")
+    entries = catalogue(pattern)
+    for entry, kind in entries:
+        click.echo(f"{entry}  ({kind})")
+    click.echo(f"{len(entries)} entries" + (f" matching {pattern!r}" if pattern else ""), err=True)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .atomic import atomic_output
 from .gguf_info import GgufInfo, inspect_gguf, weights_sha256
@@ -30,36 +32,39 @@ def _identity(path: Path) -> str:
 def inspect_gguf_cached(path: str | Path, cache_folder: str | Path) -> GgufInfo:
     """``inspect_gguf(path)`` without ``tensors``, from ``cache_folder`` when the file is unchanged."""
     path = Path(path)
-    record_path = Path(cache_folder) / f"{_identity(path)}.json"
-    try:
-        record = json.loads(record_path.read_text())
-        return GgufInfo(path=path, tensors=(), **{name: record[name] for name in SUMMARY_FIELDS})
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    info = inspect_gguf(path)
-    try:
-        record_path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_output(record_path) as partial:
-            partial.write_text(json.dumps({name: getattr(info, name) for name in SUMMARY_FIELDS}))
-    except OSError:
-        pass  # an unwritable cache only costs the next run the same inspection
-    return info
+    record = _cached(path, Path(cache_folder) / f"{_identity(path)}.json",
+                     lambda: _summary(inspect_gguf(path)), lambda record: [record[name] for name in SUMMARY_FIELDS])
+    return GgufInfo(path=path, tensors=(), **{name: record[name] for name in SUMMARY_FIELDS})
 
 
 def weights_sha256_cached(path: str | Path, cache_folder: str | Path) -> str:
     """:func:`~qframe_llamacpp.gguf_info.weights_sha256` of ``path``, from ``cache_folder`` when
     the file is unchanged (hashing every tensor takes about a second per 250 MB)."""
     path = Path(path)
-    record_path = Path(cache_folder) / f"{_identity(path)}.weights.json"
+    record = _cached(path, Path(cache_folder) / f"{_identity(path)}.weights.json",
+                     lambda: {"weights_sha256": weights_sha256(path)}, lambda record: str(record["weights_sha256"]))
+    return str(record["weights_sha256"])
+
+
+def _summary(info: GgufInfo) -> dict[str, Any]:
+    return {name: getattr(info, name) for name in SUMMARY_FIELDS}
+
+
+def _cached(path: Path, record_path: Path, compute: Callable[[], dict[str, Any]],
+            check: Callable[[dict[str, Any]], object]) -> dict[str, Any]:
+    """The JSON record at ``record_path`` when it reads and passes ``check``, else ``compute()``
+    written there (an unwritable cache only costs the next run the same work)."""
     try:
-        return str(json.loads(record_path.read_text())["weights_sha256"])
+        record = json.loads(record_path.read_text())
+        check(record)
+        return record
     except (OSError, ValueError, KeyError, TypeError):
         pass
-    digest = weights_sha256(path)
+    record = compute()
     try:
         record_path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_output(record_path) as partial:
-            partial.write_text(json.dumps({"weights_sha256": digest}))
+            partial.write_text(json.dumps(record))
     except OSError:
         pass
-    return digest
+    return record
