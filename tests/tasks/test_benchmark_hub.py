@@ -35,6 +35,22 @@ def file_requests(hub_server) -> list[str]:
     return [path for _, path in hub_server.requests if "/resolve/" in path]
 
 
+def mock_ladder(runs: Path, tasks: str) -> str:
+    """A two-rung mock ladder config writing into ``runs``, with the ``[[tasks]]`` tables given."""
+    return f"""
+        [experiment]
+        name = "hub"
+        output_dir = "{runs}"
+        max_tokens = 8
+
+        [ladder]
+        backend = "mock"
+        model = "tiny-{{quant}}"
+        quants = ["F16", "Q4_K_M"]
+        baseline = "F16"
+    """ + tasks
+
+
 def arc_task(**options) -> BenchmarkTask:
     return BenchmarkTask(next(b for b in BENCHMARKS if b.name == "arc_challenge"), options)
 
@@ -89,21 +105,10 @@ def test_a_failed_download_is_one_line(hub_server, failing):
 def test_resume_refuses_a_changed_export(hub_server, tmp_path, write_config, cli):
     hub_server.put(ARC.repo, ARC.revision, ARC.filename, parquet_bytes(ROWS))
     runs = tmp_path / "runs"
-    config = write_config(f"""
-        [experiment]
-        name = "hub"
-        output_dir = "{runs}"
-        max_tokens = 8
-
-        [ladder]
-        backend = "mock"
-        model = "tiny-{{quant}}"
-        quants = ["F16", "Q4_K_M"]
-        baseline = "F16"
-
+    config = write_config(mock_ladder(runs, """
         [[tasks]]
         name = "arc_challenge"
-    """)
+    """))
     code, _, err = cli("run", str(config), "--no-progress")
     assert code == 0, err
     [run_dir] = list(runs.iterdir())
@@ -124,25 +129,14 @@ def test_data_pull_fetches_what_a_config_needs_and_data_list_shows_it(hub_server
     hub_server.put(ARC.repo, ARC.revision, ARC.filename, parquet_bytes(ROWS))
     hub_server.put(mmlu.repo, mmlu.revision, mmlu.filename, parquet_bytes(mmlu_rows))
     runs = tmp_path / "runs"
-    config = write_config(f"""
-        [experiment]
-        name = "pulled"
-        output_dir = "{runs}"
-        max_tokens = 8
-
-        [ladder]
-        backend = "mock"
-        model = "tiny-{{quant}}"
-        quants = ["F16", "Q4_K_M"]
-        baseline = "F16"
-
+    config = write_config(mock_ladder(runs, """
         [[tasks]]
         name = "arc_challenge"
 
         [[tasks]]
         name = "mmlu"
-        options = {{ per_subject = 3 }}
-    """)
+        options = { per_subject = 3 }
+    """))
     code, out, err = cli("data", "pull", str(config), "--no-progress")
     assert code == 0, err
     assert f"arc_challenge: 6 items from {ARC.describe()}" in out.splitlines()
