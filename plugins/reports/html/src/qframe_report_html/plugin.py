@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from qframe.plugin_api.hookspecs import hookimpl
+from qframe.plugin_api.plugins import lazy
 
 
 @hookimpl
 def qframe_register_reporters(register) -> None:
-    from qframe_report_html.reporter import HtmlReport
-
-    register("html", HtmlReport, "report.html: recommendations, plots, sortable tables and flipped items (offline)")
+    register("html", lazy("qframe_report_html.reporter:HtmlReport"), "report.html: recommendations, plots, sortable tables and flipped items (offline)")
