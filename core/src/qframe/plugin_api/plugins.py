@@ -28,7 +28,7 @@ from qframe.plugin_api import hookspecs
 from qframe.plugin_api.errors import PluginError, UnknownPluginError
 
 DISABLE_ENV = "QFRAME_DISABLE_PLUGINS"
-BUILTIN_PLUGIN = "qframe.run.executors"
+BUILTIN_PLUGIN = "qframe.run.builtins"
 """Core's own plugin module: it registers the ``local`` executor."""
 STRICT_ENV = "QFRAME_STRICT"
 

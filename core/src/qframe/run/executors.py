@@ -20,7 +20,6 @@ import attrs
 
 from qframe.config import ExecutorSection, Experiment, VariantSection
 from qframe.data.hardware import describe_node
-from qframe.plugin_api.hookspecs import hookimpl
 from qframe.plugin_api.protocols import Backend, ModelInfo
 from qframe.run.plan import Unit
 from qframe.run.progress import RunProgress
@@ -88,8 +87,3 @@ class LocalExecutor:
     async def release(self) -> None:
         """Close the models kept loaded for later jobs."""
         await self._backends.close()
-
-
-@hookimpl
-def qframe_register_executors(register) -> None:
-    register("local", LocalExecutor, "in this process, variant after variant as the schedule orders them (default)")
