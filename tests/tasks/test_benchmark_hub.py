@@ -67,7 +67,7 @@ def test_a_benchmark_without_a_source_reads_its_pinned_export_once(hub_server):
     assert set(file_requests(hub_server)) == {f"/datasets/{ARC.repo}/resolve/{ARC.revision}/{ARC.filename}"}
 
     assert task.provenance == {
-        "source": "hub", "repo": ARC.repo, "revision": ARC.revision, "file": ARC.filename,
+        "source": "hub", "origin": ARC.describe(), "repo": ARC.repo, "revision": ARC.revision, "file": ARC.filename,
         "files": {Path(ARC.filename).name: hashlib.sha256(content).hexdigest()},
     }
     served = len(file_requests(hub_server))

@@ -10,9 +10,8 @@ and URL exports, one folder per task (:func:`qframe.data.cache.data_cache_dir`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 import click
@@ -55,15 +54,6 @@ def pull(experiment: Experiment, host: PluginHost, progress: bool = True) -> Tas
     return tasks
 
 
-def describe_provenance(provenance: Mapping[str, Any]) -> str:
-    """One line on where a task's items came from, from its recorded provenance."""
-    if provenance.get("source") == "hub":
-        return f"{provenance['repo']}@{str(provenance['revision'])[:8]}/{provenance['file']}"
-    if "lm_eval" in provenance:
-        return f"lm-eval {provenance['lm_eval']}: {', '.join(sorted(provenance.get('tasks', {})))}"
-    return str(provenance.get("url") or provenance.get("path") or provenance.get("source") or "")
-
-
 def cached_files() -> list[CachedFile]:
     """Every file in qframe's hub and URL caches, hub files first."""
     return _hub_files(hub_cache_dir()) + _url_files(data_cache_dir())
@@ -99,12 +89,12 @@ def data() -> None:
 @click.pass_obj
 def data_pull(host: PluginHost, config: Path, no_progress: bool) -> None:
     """Download every data file CONFIG's tasks read (for machines without network)."""
-    from qframe.commands.data_commands import describe_provenance, pull
     from qframe.config import load_experiment
+    from qframe.plugin_api.protocols import ORIGIN
 
     tasks = pull(load_experiment(config, host), host, progress=not no_progress)
     for task_id, samples in tasks.samples.items():
-        source = describe_provenance(tasks.provenance.get(task_id, {}))
+        source = tasks.provenance.get(task_id, {}).get(ORIGIN)
         click.echo(f"{task_id}: {len(samples)} items" + (f" from {source}" if source else ""))
     click.echo(f"{len(tasks.samples)} tasks ready; a run of this config needs no network for its data", err=True)
 
@@ -112,7 +102,6 @@ def data_pull(host: PluginHost, config: Path, no_progress: bool) -> None:
 @data.command("list")
 def data_list() -> None:
     """What qframe's data caches hold, from where, and its size."""
-    from qframe.commands.data_commands import cached_files
     from qframe.data.cache import cache_dir
 
     files = cached_files()

@@ -252,6 +252,10 @@ BackendFactory = Callable[[BackendSpec], Backend]
 # --------------------------------------------------------------------------------------------
 
 
+ORIGIN = "origin"
+"""The key of a task's ``provenance`` that says in one line where its items came from
+(``cais/mmlu@c30699e8/all/test-00000-of-00001.parquet``); ``qframe data pull`` prints it."""
+
 PROPORTION, CONTINUOUS = "proportion", "continuous"
 QUALITY = "quality"
 """The metric name of every task's proportion quality signal, pooled (``benchmark_metric``'s default)."""
@@ -294,8 +298,9 @@ class Task(Protocol):
     accuracy_rescored if the task reports it, else whichever of BERTScore, coherence and ROUGE-L
     it reports; safety suites declare none).
     A task may say where its items come from as ``provenance`` (a JSON-able mapping: a library
-    version, a task config hash, a data file's digest); the run records it in its manifest
-    (``task_provenance``) and ``qframe resume`` refuses a run whose tasks' provenance changed.
+    version, a task config hash, a data file's digest; under :data:`ORIGIN`, one line naming the
+    source); the run records it in its manifest (``task_provenance``) and ``qframe resume``
+    refuses a run whose tasks' provenance changed.
     """
 
     name: str

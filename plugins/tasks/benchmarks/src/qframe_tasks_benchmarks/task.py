@@ -33,7 +33,7 @@ import attrs
 
 from qframe.plugin_api.errors import BadInputError, ConfigError
 from qframe.data.hf_checkpoint import file_sha256
-from qframe.plugin_api.protocols import QualitySignal, Sample
+from qframe.plugin_api.protocols import ORIGIN, QualitySignal, Sample
 from qframe_tasks_benchmarks.arithmetic import arithmetic_rows
 from qframe_tasks_benchmarks.download import fetch
 from qframe_tasks_benchmarks.formats import (
@@ -184,13 +184,14 @@ class BenchmarkTask:
             for file in data_files(source, self.split)
         }
         if self._options.get("builtin"):
-            return {"source": "builtin", "files": files}
+            return {"source": "builtin", ORIGIN: f"built-in {self.benchmark.title} items", "files": files}
         if "path" in self._options:
-            return {"source": "path", "path": str(self._options["path"]), "files": files}
+            return {"source": "path", ORIGIN: str(self._options["path"]), "path": str(self._options["path"]), "files": files}
         if "url" in self._options:
-            return {"source": "url", "url": self._options["url"], "files": files}
+            return {"source": "url", ORIGIN: str(self._options["url"]), "url": self._options["url"], "files": files}
         export = EXPORTS[self.name]
-        return {"source": "hub", "repo": export.repo, "revision": export.revision, "file": export.filename, "files": files}
+        return {"source": "hub", ORIGIN: export.describe(), "repo": export.repo, "revision": export.revision,
+                "file": export.filename, "files": files}
 
     def _check_source(self) -> None:
         if self.benchmark.generated:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from qframe.plugin_api.errors import ConfigError
-from qframe.plugin_api.protocols import QualitySignal, Sample
+from qframe.plugin_api.protocols import ORIGIN, QualitySignal, Sample
 from qframe_tasks_lmeval.catalogue import leaf_tasks
 from qframe_tasks_lmeval.items import leaf_samples, set_fewshot
 from qframe_tasks_lmeval.support import METRIC_PREFIX, LeafPlan, plan_tasks
@@ -78,7 +78,8 @@ class LmevalTask:
                 "documents_sha256": hashlib.sha256("".join(s.metadata["lmeval"]["doc_hash"] for s in drawn).encode()).hexdigest(),
                 "documents": len(drawn),
             }
-        self.provenance = {"lm_eval": __version__, "fewshot_seed": seed, "tasks": tasks}
+        self.provenance = {ORIGIN: f"lm-eval {__version__}: {', '.join(tasks)}", "lm_eval": __version__,
+                           "fewshot_seed": seed, "tasks": tasks}
         return samples
 
 
