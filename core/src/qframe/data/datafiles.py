@@ -19,7 +19,7 @@ from typing import Any
 
 import attrs
 
-from qframe.plugin_api.errors import BadInputError
+from qframe.plugin_api.errors import BadInputError, first_line
 
 
 def column_key(name: str) -> str:
@@ -145,8 +145,7 @@ def _read_parquet(path: Path, key: ColumnKey) -> list[SourceRow]:
     try:
         table = parquet.read_table(path)
     except (pyarrow.ArrowException, OSError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise BadInputError(f"{path}: not a readable Parquet file ({reason})") from None
+        raise BadInputError(f"{path}: not a readable Parquet file ({first_line(exc)})") from None
     columns = _unique_columns(path, table.column_names, key)
     return [
         SourceRow(path, f"row {index + 1}", dict(zip(columns, record.values(), strict=True)))

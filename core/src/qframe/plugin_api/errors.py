@@ -1,7 +1,18 @@
 """Exception types shared by core and plugins.
 
 Each error carries a one-line message meant for the user; the CLI prints it without a traceback.
+:func:`first_line` turns any other exception (a library's) into the line such a message quotes.
 """
+
+
+def first_line(exc: BaseException, with_type: bool = False) -> str:
+    """The first line of ``exc``'s message (its type's name when it has none); ``with_type``
+    puts the type first, ``ConnectionError: Couldn't reach ...``."""
+    lines = str(exc).strip().splitlines()
+    text = lines[0] if lines else ""
+    if with_type:
+        return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return text or type(exc).__name__
 
 
 class QframeError(Exception):

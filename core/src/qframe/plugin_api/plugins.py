@@ -25,7 +25,7 @@ import attrs
 import pluggy
 
 from qframe.plugin_api import hookspecs
-from qframe.plugin_api.errors import PluginError, UnknownPluginError
+from qframe.plugin_api.errors import PluginError, UnknownPluginError, first_line
 
 DISABLE_ENV = "QFRAME_DISABLE_PLUGINS"
 BUILTIN_PLUGIN = "qframe.run.builtins"
@@ -103,7 +103,7 @@ class PluginHost:
             try:
                 module = entry_point.load()
             except Exception as exc:  # a broken plugin must not stop the others
-                self.failures.append(PluginFailure(entry_point.name, dist_name, _one_line(exc)))
+                self.failures.append(PluginFailure(entry_point.name, dist_name, first_line(exc, with_type=True)))
                 continue
             self.add_plugin(module, entry_point.name, dist_name, version)
 
@@ -120,7 +120,7 @@ class PluginHost:
         try:
             self.manager.register(module, name=name)
         except Exception as exc:
-            self.failures.append(PluginFailure(name, distribution, _one_line(exc)))
+            self.failures.append(PluginFailure(name, distribution, first_line(exc, with_type=True)))
             return
         collected: dict[str, dict[str, Registration]] = {kind: {} for kind in hookspecs.KINDS}
         try:
@@ -133,7 +133,7 @@ class PluginHost:
             raise
         except Exception as exc:
             self.manager.unregister(module)
-            self.failures.append(PluginFailure(name, distribution, _one_line(exc)))
+            self.failures.append(PluginFailure(name, distribution, first_line(exc, with_type=True)))
             return
         for kind, registrations in collected.items():
             for reg_name, registration in registrations.items():
@@ -234,11 +234,6 @@ def _distribution_of(entry_point: metadata.EntryPoint) -> tuple[str, str]:
     if dist is None:
         return ("unknown", "unknown")
     return (dist.metadata["Name"] or "unknown", dist.version or "unknown")
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
 _HOST: PluginHost | None = None

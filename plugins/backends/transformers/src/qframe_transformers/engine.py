@@ -20,7 +20,7 @@ from typing import Any
 
 import attrs
 
-from qframe.plugin_api.errors import BadInputError
+from qframe.plugin_api.errors import BadInputError, first_line
 from qframe.data.model_shape import shape_from_hf_config
 
 from .checkpoint import Checkpoint
@@ -83,7 +83,7 @@ class TransformersEngine:
             self.model, self.tokenizer = load_dense(checkpoint, dtype if dtype == "auto" else getattr(torch, dtype))
         except (OSError, ValueError, KeyError) as exc:
             raise BadInputError(
-                f"{checkpoint.folder}: transformers cannot load the model ({_first_line(exc)})"
+                f"{checkpoint.folder}: transformers cannot load the model ({first_line(exc)})"
             ) from None
         self.model.to(device).eval()
         self.device = device
@@ -357,6 +357,3 @@ def _cut_at_stop(text: str, stop: Sequence[str]) -> str:
     return text[:cut] if cut >= 0 else text
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

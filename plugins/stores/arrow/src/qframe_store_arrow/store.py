@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from qframe.plugin_api.errors import RunStateError, StoreWriteError
+from qframe.plugin_api.errors import RunStateError, StoreWriteError, first_line
 from qframe.data.records import TABLE_KEYS, TABLES, schema
 
 MANIFEST = "manifest.json"
@@ -109,9 +109,8 @@ class ArrowRunStore:
                 tables.append(ds.dataset(str(part), format="parquet", schema=schema(table)).to_table())
             except (pa.ArrowException, OSError) as exc:
                 moved = self._quarantine(part)
-                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 print(
-                    f"qframe: warning: {table}/{part.name} cannot be read ({reason}); moved to "
+                    f"qframe: warning: {table}/{part.name} cannot be read ({first_line(exc)}); moved to "
                     f"{moved.relative_to(self.path)}, its rows count as missing (qframe resume runs them again)",
                     file=sys.stderr,
                 )

@@ -15,7 +15,7 @@ from pathlib import Path
 import attrs
 
 from qframe.data.cache import hub_cache_dir
-from qframe.plugin_api.errors import BadInputError
+from qframe.plugin_api.errors import BadInputError, first_line
 
 OFFLINE_ENV = "HF_HUB_OFFLINE"
 ENDPOINT_ENV = "HF_ENDPOINT"
@@ -79,8 +79,7 @@ def fetch_export(task: str, export: HubExport) -> Path:
 
 
 def _failed(task: str, export: HubExport, exc: BaseException) -> BadInputError:
-    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return BadInputError(
-        f"task {task}: downloading {export.describe()} failed ({reason}); "
+        f"task {task}: downloading {export.describe()} failed ({first_line(exc)}); "
         "check the network (or HF_ENDPOINT), or set options.path to a local copy"
     )

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from qframe.plugin_api.errors import BadInputError, ConfigError
+from qframe.plugin_api.errors import BadInputError, ConfigError, first_line
 
 LOGGERS = ("lm_eval", "datasets")
 
@@ -64,7 +64,7 @@ def leaf_tasks(name: str, include_paths: tuple[str, ...]) -> dict[str, Any]:
         raise
     except Exception as exc:  # datasets raises many types; each becomes the same one line
         raise BadInputError(
-            f"lm-eval task {name!r}: its dataset could not be loaded: {_one_line(exc)} "
+            f"lm-eval task {name!r}: its dataset could not be loaded: {first_line(exc, with_type=True)} "
             "(offline? run `qframe data pull CONFIG` where the hub is reachable)"
         ) from exc
     return dict(loaded["tasks"])
@@ -101,8 +101,3 @@ class quiet:
             logging.getLogger(name).setLevel(level)
         if self._bars:
             datasets.enable_progress_bars()
-
-
-def _one_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {lines[0] if lines else ''}".rstrip(": ")
